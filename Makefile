@@ -1,0 +1,68 @@
+# Build, test and lint targets for kenv. The end-to-end tests need a container
+# engine and the test image: `make engine` prepares both (see scripts/engine-up).
+
+GO ?= go
+# Engine that `make testimage` builds the test image in: docker or podman.
+ENGINE ?= docker
+# Engine that the end-to-end tests drive. `make e2e` builds the test image there.
+KENV_E2E_ENGINE ?= $(ENGINE)
+# Duration of each fuzz target's run, in go test's -fuzztime format.
+FUZZTIME ?= 5s
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: build test e2e testimage engine lint fuzz demo golden bench clean
+
+build:
+	$(GO) build -o bin/kenv ./cmd/kenv
+ifneq ($(wildcard fakedocker/*.go),)
+	$(GO) build -o bin/fakedocker ./fakedocker
+endif
+
+# The end-to-end tests in ./... run only with KENV_DOCKER_E2E=1 and skip otherwise.
+test:
+	$(GO) test -count=1 ./...
+
+# The := expands KENV_E2E_ENGINE now, in the global scope, so that the testimage
+# prerequisite builds the image in the engine that the tests drive.
+e2e: ENGINE := $(KENV_E2E_ENGINE)
+e2e: testimage
+	KENV_DOCKER_E2E=1 KENV_E2E_ENGINE=$(KENV_E2E_ENGINE) $(GO) test -count=1 -run 'E2E' ./...
+
+testimage:
+	scripts/testimage $(ENGINE)
+
+engine:
+	scripts/engine-up
+
+lint:
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+# Runs each Fuzz function of ./parse for FUZZTIME, one at a time, because go test
+# fuzzes only one target per run.
+fuzz:
+	@set -eu; \
+	listing=$$($(GO) test -list '^Fuzz' ./parse); \
+	targets=$$(printf '%s\n' "$$listing" | grep '^Fuzz' || true); \
+	if [ -z "$$targets" ]; then \
+		echo "make fuzz: no Fuzz functions found in ./parse" >&2; \
+		exit 1; \
+	fi; \
+	for target in $$targets; do \
+		echo "$(GO) test ./parse -run '^\$$' -fuzz '^$$target\$$' -fuzztime $(FUZZTIME)"; \
+		$(GO) test ./parse -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME); \
+	done
+
+demo: build
+	scripts/demo
+
+golden:
+	@echo "make golden: not yet implemented" >&2
+	@exit 1
+
+bench:
+	@echo "make bench: not yet implemented" >&2
+	@exit 1
+
+clean:
+	rm -rf bin

@@ -1,0 +1,129 @@
+package adapter
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/kenv/kenv/dockercli"
+	"github.com/kenv/kenv/parse"
+)
+
+// Destroy stops and removes the environment's container and every volume
+// created for it. It finds both by kenv's labels, so it removes nothing that
+// lacks them, and it succeeds when they are already gone, which makes it
+// safe to repeat and to call on a half-created environment. Snapshot images
+// are kept.
+func (d *Docker) Destroy(ctx context.Context, envID string) error {
+	if err := validateEnvID("destroy", envID); err != nil {
+		return err
+	}
+	c := call{op: "destroy", envID: envID}
+	filters := []string{managedFilter, envFilter(envID)}
+
+	// Listing containers and volumes are independent, so they run together.
+	var containers, volumes []string
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		var err error
+		containers, err = d.listNames(gctx, c, dockercli.ContainerListArgs(filters...), "listing the environment's containers failed")
+		return err
+	})
+	g.Go(func() error {
+		var err error
+		volumes, err = d.envVolumes(gctx, c, envID)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return err
+	}
+
+	if len(containers) > 0 {
+		rc := c
+		rc.kind = kindRemove
+		rc.cmd = dockercli.Command{Args: dockercli.RemoveContainersArgs(containers...)}
+		if err := d.removeTolerant(ctx, rc, fmt.Sprintf("removing the container of environment %s failed", envID)); err != nil {
+			return err
+		}
+	}
+
+	if len(volumes) > 0 {
+		vc := c
+		vc.kind = kindRemove
+		vc.cmd = dockercli.Command{Args: dockercli.VolumeRemoveArgs(volumes...)}
+		if err := d.removeTolerant(ctx, vc, fmt.Sprintf("removing the volumes of environment %s failed", envID)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// envVolumes returns the names of the volumes that carry both kenv's managed
+// label and envID. The listing filters on one label only, because Podman 4
+// joins several label filters of `volume ls` with OR, and the volumes it
+// finds are inspected to check the other.
+func (d *Docker) envVolumes(ctx context.Context, c call, envID string) ([]string, error) {
+	names, err := d.listNames(ctx, c, dockercli.VolumeListArgs(envFilter(envID)), "listing the environment's volumes failed")
+	if err != nil || len(names) == 0 {
+		return nil, err
+	}
+	vols, err := d.inspectVolumes(ctx, c, names)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, v := range vols {
+		if v.Labels[LabelManaged] == "true" && v.Labels[LabelEnv] == envID {
+			out = append(out, v.Name)
+		}
+	}
+	return out, nil
+}
+
+// inspectVolumes inspects volumes by name, skipping those removed since
+// they were listed.
+func (d *Docker) inspectVolumes(ctx context.Context, c call, names []string) ([]parse.Volume, error) {
+	c.kind = kindInspect
+	c.cmd = dockercli.Command{Args: dockercli.VolumeInspectArgs(names...)}
+	res, err := d.run(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if res.ExitCode != 0 && parse.ClassifyFailure(res.ExitCode, res.Stderr) != parse.FailureNotFound {
+		return nil, d.engineError(c, res, false, "inspecting volumes failed: "+strings.Join(names, ", "))
+	}
+	vols, err := parse.VolumeInspect(res.Stdout)
+	if err != nil {
+		return nil, &Error{Code: opCode(c.op), Op: c.op, EnvID: c.envID, Message: "the engine's volume inspect output could not be parsed", Err: err}
+	}
+	return vols, nil
+}
+
+// listNames runs a --quiet listing and returns its lines.
+func (d *Docker) listNames(ctx context.Context, c call, args []string, what string) ([]string, error) {
+	c.kind = kindInspect
+	c.cmd = dockercli.Command{Args: args}
+	res, err := d.run(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if res.ExitCode != 0 {
+		return nil, d.engineError(c, res, false, what)
+	}
+	return parse.Lines(res.Stdout), nil
+}
+
+// removeTolerant runs a removal and treats "no such object" as success:
+// some engine versions exit 0 and still print it, others exit 1.
+func (d *Docker) removeTolerant(ctx context.Context, c call, what string) error {
+	res, err := d.run(ctx, c)
+	if err != nil {
+		return err
+	}
+	if res.ExitCode == 0 || parse.ClassifyFailure(res.ExitCode, res.Stderr) == parse.FailureNotFound {
+		return nil
+	}
+	return d.engineError(c, res, false, what)
+}

@@ -1,0 +1,228 @@
+package adapter
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/kenv/kenv/dockercli"
+	"github.com/kenv/kenv/parse"
+)
+
+// execMarker is the environment variable that tags every process of one
+// Exec call. Children inherit it, so a timeout can find and kill the whole
+// tree inside the container even though the engine offers no call to kill an
+// exec.
+const execMarker = "KENV_EXEC_ID"
+
+// killTimeout bounds the kill of a timed-out command's processes.
+const killTimeout = 30 * time.Second
+
+// killScript runs in the container as root with the marker value as $1. It
+// kills every process whose initial environment holds the marker, and
+// repeats until a pass finds none, so children forked during a pass die in
+// the next. It prints how many processes it killed. It needs sh, grep and
+// kill, which busybox and every distribution image have.
+const killScript = `m="` + execMarker + `=$1"; n=0; i=0
+while [ $i -lt 20 ]; do
+  found=0
+  for d in /proc/[0-9]*; do
+    if grep -qxzF "$m" "$d/environ" 2>/dev/null; then
+      kill -9 "${d#/proc/}" 2>/dev/null && found=$((found+1))
+    fi
+  done
+  n=$((n+found)); i=$((i+1))
+  [ $found -eq 0 ] && [ $i -ge 2 ] && break
+  sleep 0.05
+done
+echo $n`
+
+// Exec runs req in the environment and waits for it. A command that runs
+// and exits non-zero is not an error: its status is in ExecResult.ExitCode.
+//
+// When req.Timeout passes or ctx ends, the client is killed and so is every
+// process inside the environment that the command started, including
+// children it put in the background. Exec then returns the output gathered
+// so far with ErrExecTimeout, or with an error wrapping ctx.Err(). A command
+// that finishes normally may leave background children running, as
+// `docker exec` does.
+//
+// Exec returns ErrEnvNotFound when the environment does not exist and
+// ErrEnvNotRunning when it is stopped or paused.
+func (d *Docker) Exec(ctx context.Context, envID string, req ExecRequest) (ExecResult, error) {
+	argv, err := validateExec(envID, req)
+	if err != nil {
+		return ExecResult{}, err
+	}
+
+	marker := newID()
+	env := []string{execMarker + "=" + marker}
+	var secrets []string
+	for _, name := range sortedKeys(req.Env) {
+		env = append(env, name+"="+req.Env[name])
+		secrets = append(secrets, req.Env[name])
+	}
+
+	maxOut := req.MaxOutputBytes
+	if maxOut == 0 {
+		maxOut = DefaultMaxOutput
+	}
+	stdout, stderr := newHeadTail(maxOut), newHeadTail(maxOut)
+
+	runCtx := ctx
+	if req.Timeout > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, req.Timeout)
+		defer cancel()
+	}
+
+	c := call{op: "exec", envID: envID, kind: kindUnbounded, secrets: secrets}
+	c.cmd = dockercli.Command{
+		Args: dockercli.ExecArgs(dockercli.ExecSpec{
+			Container:   containerName(envID),
+			Argv:        argv,
+			Interactive: req.Stdin != nil,
+			User:        req.User,
+			WorkDir:     req.WorkDir,
+			Env:         env,
+		}),
+		Stdin:  req.Stdin,
+		Stdout: stdout,
+		Stderr: stderr,
+	}
+
+	result := ExecResult{Started: time.Now()}
+	res, runErr := d.run(runCtx, c)
+	result.Finished = time.Now()
+	result.ExitCode = res.ExitCode
+	result.Stdout, result.StdoutDropped = stdout.Bytes()
+	result.Stderr, result.StderrDropped = stderr.Bytes()
+	result.StdoutTruncated = result.StdoutDropped > 0
+	result.StderrTruncated = result.StderrDropped > 0
+
+	if runErr != nil {
+		var e *Error
+		if errors.As(runErr, &e) && e.Code == CodeDockerUnavailable {
+			return result, runErr
+		}
+		killed, killErr := d.killMarked(ctx, envID, marker)
+		if killErr != nil {
+			d.log.Warn("exec: killing the command's processes failed", "env_id", envID, "error", killErr)
+		}
+		if ctx.Err() != nil {
+			return result, runErr
+		}
+		te := &Error{
+			Code:    CodeExecTimeout,
+			Op:      "exec",
+			EnvID:   envID,
+			Message: fmt.Sprintf("the command ran longer than its timeout of %s and was killed", req.Timeout),
+			Meta:    map[string]string{"timeout": req.Timeout.String(), "killed_processes": strconv.Itoa(killed)},
+			Err:     context.DeadlineExceeded,
+		}
+		if killErr != nil {
+			te.Message += "; killing its processes inside the environment failed, so some may still run"
+			te.Meta["kill_error"] = killErr.Error()
+		}
+		return result, te
+	}
+
+	if res.ExitCode != 0 {
+		if err := d.execFailure(ctx, c, result); err != nil {
+			return result, err
+		}
+	}
+	return result, nil
+}
+
+// execFailure decides whether a non-zero exit came from the engine rather
+// than the command, and returns the typed error if so. The engine failed only
+// when exactly one stream holds output and that output is one line of the
+// engine's wording: a command that ran and printed the same words, or more,
+// keeps its exit status. The stream varies: Docker's client prints a missing
+// container on stderr, but the daemon's "OCI runtime exec failed" arrives on
+// the exec's stdout.
+func (d *Docker) execFailure(ctx context.Context, c call, result ExecResult) error {
+	text := result.Stderr
+	switch {
+	case result.StdoutTruncated || result.StderrTruncated:
+		return nil
+	case len(result.Stdout) > 0 && len(result.Stderr) > 0:
+		return nil
+	case len(result.Stdout) > 0:
+		text = result.Stdout
+	}
+	trimmed := bytes.TrimSpace(text)
+	if len(trimmed) == 0 || bytes.IndexByte(trimmed, '\n') >= 0 {
+		return nil
+	}
+
+	envID := c.envID
+	res := dockercli.Result{ExitCode: result.ExitCode, Stderr: text}
+	switch parse.ClassifyFailure(result.ExitCode, text) {
+	case parse.FailureNotFound:
+		return notFound("exec", envID)
+	case parse.FailureDaemonUnavailable:
+		return d.engineError(c, res, false, "")
+	case parse.FailureNotRunning, parse.FailurePaused:
+		state := "stopped"
+		if env, err := d.inspectEnv(ctx, call{op: "exec", envID: envID}, envID); err == nil {
+			state = string(env.State)
+		} else if errors.Is(err, ErrEnvNotFound) {
+			return err
+		}
+		e := d.engineError(c, res, false, fmt.Sprintf("environment %s is %s, so it cannot run commands; provision a new one", envID, state))
+		e.Code = CodeEnvNotRunning
+		e.Meta["state"] = state
+		return e
+	case parse.FailureExecNotFound:
+		return d.engineError(c, res, false, fmt.Sprintf("the program %q was not found in the environment; check the name and the image's PATH", firstOf(c.cmd.Args, containerName(envID))))
+	case parse.FailureExecPermission:
+		return d.engineError(c, res, false, "the engine could not start the program: permission denied; check its mode and the user")
+	case parse.FailureOther:
+		if result.ExitCode == 125 || result.ExitCode == 126 || result.ExitCode == 127 {
+			// Docker reserves these for its own failures, but only stderr
+			// wording tells them apart from a command's own exit status, and
+			// ClassifyFailure found none.
+			return nil
+		}
+	}
+	return nil
+}
+
+// firstOf returns the argument after the container name in exec args.
+func firstOf(args []string, container string) string {
+	for i, a := range args {
+		if a == container && i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
+}
+
+// killMarked kills every process in the environment that carries marker, as
+// root, under its own deadline so it also runs after ctx has ended. It
+// returns how many processes it killed.
+func (d *Docker) killMarked(ctx context.Context, envID, marker string) (int, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), killTimeout)
+	defer cancel()
+
+	c := call{op: "exec", envID: envID, kind: kindUnbounded}
+	c.cmd = dockercli.Command{Args: dockercli.ExecArgs(dockercli.ExecSpec{
+		Container: containerName(envID),
+		User:      "0",
+		Argv:      []string{"sh", "-c", killScript, "kenv-kill", marker},
+	})}
+	res, err := d.run(ctx, c)
+	if err != nil {
+		return 0, err
+	}
+	if res.ExitCode != 0 {
+		return 0, fmt.Errorf("kill script exited %d: %s", res.ExitCode, trimStderr(res.Stderr))
+	}
+	n, _ := strconv.Atoi(string(bytes.TrimSpace(res.Stdout)))
+	return n, nil
+}

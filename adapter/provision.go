@@ -1,0 +1,219 @@
+package adapter
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kenv/kenv/dockercli"
+	"github.com/kenv/kenv/parse"
+)
+
+// cleanupTimeout bounds the removal of what a failed provision created. The
+// cleanup runs even when the caller's context has ended.
+const cleanupTimeout = time.Minute
+
+// ProvisionProgress, when set on a context with WithPullProgress, receives
+// the engine's pull progress output during Provision.
+type pullProgressKey struct{}
+
+// WithPullProgress returns a context that makes Provision write the engine's
+// pull progress to w. Without it, pulls run with --quiet.
+func WithPullProgress(ctx context.Context, w io.Writer) context.Context {
+	return context.WithValue(ctx, pullProgressKey{}, w)
+}
+
+// Provision validates cfg, makes sure the image is present, creates the
+// environment's volumes and starts its container. On any failure it removes
+// the container and volumes this call created, even when ctx has ended.
+func (d *Docker) Provision(ctx context.Context, cfg EnvConfig) (Environment, error) {
+	plan, err := planProvision(cfg)
+	if err != nil {
+		return Environment{}, err
+	}
+
+	envID := newID()
+	c := call{op: "provision", envID: envID, secrets: plan.secrets}
+
+	if err := d.ensureImage(ctx, c, plan); err != nil {
+		return Environment{}, err
+	}
+
+	var created []string
+	fail := func(err error) (Environment, error) {
+		d.cleanupProvision(ctx, envID, created)
+		return Environment{}, err
+	}
+
+	labels := d.labels(envID)
+	for _, v := range plan.volumes {
+		name := volumeName(envID, v.Name)
+		vl := d.labels(envID)
+		vl[LabelVolume] = v.Name
+		vc := c
+		vc.kind = kindCreate
+		vc.cmd = dockercli.Command{Args: dockercli.VolumeCreateArgs(name, vl)}
+		res, err := d.run(ctx, vc)
+		if err != nil {
+			return fail(err)
+		}
+		created = append(created, name)
+		if res.ExitCode != 0 {
+			return fail(d.engineError(vc, res, false, fmt.Sprintf("creating volume %q failed", v.Name)))
+		}
+	}
+
+	for k, v := range cfg.Labels {
+		labels[k] = v
+	}
+	rc := c
+	rc.kind = kindCreate
+	rc.cmd = dockercli.Command{Args: dockercli.RunArgs(dockercli.RunSpec{
+		Name:        containerName(envID),
+		Image:       plan.image,
+		Labels:      labels,
+		Env:         plan.env,
+		CPUs:        plan.cpus,
+		Memory:      plan.memory,
+		NetworkNone: cfg.NoInternet,
+		Mounts:      plan.mounts(envID),
+		Init:        true,
+		Pull:        string(PullNever),
+		Command:     plan.command,
+	})}
+	res, err := d.run(ctx, rc)
+	if err != nil {
+		return fail(err)
+	}
+	if res.ExitCode != 0 {
+		return fail(d.engineError(rc, res, false, fmt.Sprintf("starting a container from image %q failed; check the image, limits and mounts in the engine's message", plan.image)))
+	}
+
+	env, err := d.inspectEnv(ctx, call{op: "provision", envID: envID}, envID)
+	if err != nil {
+		return fail(err)
+	}
+	if env.State != StateRunning {
+		return fail(d.exitedEarly(ctx, c, env, plan))
+	}
+	return env, nil
+}
+
+// exitedEarly builds the error for a main process that ended right after the
+// start, with the last lines it printed, since an environment that does not
+// run cannot execute commands.
+func (d *Docker) exitedEarly(ctx context.Context, c call, env Environment, plan runPlan) *Error {
+	var tail []string
+	for entry, err := range d.StreamLogs(ctx, env.ID, LogOptions{Tail: 10}) {
+		if err != nil {
+			break
+		}
+		tail = append(tail, entry.Message)
+	}
+	output := redact(strings.Join(tail, "\n"), plan.secrets)
+	return &Error{
+		Code:  CodeProvisionFailed,
+		Op:    c.op,
+		EnvID: env.ID,
+		Message: fmt.Sprintf("the main process %q ended right after the start (state %s, exit code %d); the command must keep running, check it and the image",
+			strings.Join(plan.command, " "), env.State, env.ExitCode),
+		Meta: map[string]string{
+			"state":     string(env.State),
+			"exit_code": strconv.Itoa(env.ExitCode),
+			"output":    output,
+		},
+	}
+}
+
+// labels returns kenv's own labels for an environment.
+func (d *Docker) labels(envID string) map[string]string {
+	return map[string]string{
+		LabelManaged: "true",
+		LabelEnv:     envID,
+		LabelVersion: Version,
+	}
+}
+
+// ensureImage inspects the image and pulls it when the policy asks.
+func (d *Docker) ensureImage(ctx context.Context, c call, plan runPlan) error {
+	present := false
+	if plan.pull != PullAlways {
+		ic := c
+		ic.kind = kindInspect
+		ic.cmd = dockercli.Command{Args: dockercli.ImageInspectArgs(plan.image)}
+		res, err := d.run(ctx, ic)
+		if err != nil {
+			return err
+		}
+		failure := parse.ClassifyFailure(res.ExitCode, res.Stderr)
+		switch {
+		case res.ExitCode == 0:
+			present = true
+		case failure != parse.FailureNotFound && failure != parse.FailureImageNotFound:
+			return d.engineError(ic, res, false, fmt.Sprintf("inspecting image %q failed", plan.image))
+		}
+	}
+	if present {
+		return nil
+	}
+
+	if plan.pull == PullNever {
+		e := &Error{
+			Code:    CodeProvisionFailed,
+			Op:      c.op,
+			Message: fmt.Sprintf("image %q is not present and the pull policy is never; build or load it first, or use the missing policy", plan.image),
+			Meta:    map[string]string{"image": plan.image},
+		}
+		return e
+	}
+
+	pc := c
+	pc.kind = kindPull
+	progress, _ := ctx.Value(pullProgressKey{}).(io.Writer)
+	pc.cmd = dockercli.Command{Args: dockercli.PullArgs(plan.image, progress == nil)}
+	if progress != nil {
+		pc.cmd.Stdout = progress
+	}
+	res, err := d.run(ctx, pc)
+	if err != nil {
+		return err
+	}
+	if res.ExitCode != 0 {
+		e := d.engineError(pc, res, false, fmt.Sprintf("pulling image %q failed; check the name, the registry's reachability and your login", plan.image))
+		e.Meta["image"] = plan.image
+		return e
+	}
+	return nil
+}
+
+// cleanupProvision removes the container and volumes of a failed provision.
+// It runs under its own deadline so that a canceled ctx still cleans up.
+func (d *Docker) cleanupProvision(ctx context.Context, envID string, volumes []string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+
+	c := call{op: "provision", envID: envID, kind: kindRemove}
+	c.cmd = dockercli.Command{Args: dockercli.RemoveContainersArgs(containerName(envID))}
+	if res, err := d.run(ctx, c); err != nil || (res.ExitCode != 0 && parse.ClassifyFailure(res.ExitCode, res.Stderr) != parse.FailureNotFound) {
+		d.log.Warn("cleanup of failed provision: removing container failed", "env_id", envID, "error", errText(err, res))
+	}
+
+	if len(volumes) == 0 {
+		return
+	}
+	c.cmd = dockercli.Command{Args: dockercli.VolumeRemoveArgs(volumes...)}
+	if res, err := d.run(ctx, c); err != nil || res.ExitCode != 0 {
+		d.log.Warn("cleanup of failed provision: removing volumes failed", "env_id", envID, "volumes", strings.Join(volumes, ","), "error", errText(err, res))
+	}
+}
+
+// errText describes a failed cleanup step for a log record.
+func errText(err error, res dockercli.Result) string {
+	if err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("exit %d: %s", res.ExitCode, trimStderr(res.Stderr))
+}

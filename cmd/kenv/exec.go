@@ -1,0 +1,249 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/kenv/kenv/adapter"
+)
+
+// execFlags are the options of exec and sh.
+func execFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.DurationFlag{
+			Name:  "timeout",
+			Usage: "maximum run time, such as 30s or 5m; when it passes, the command and every process it started are killed and kenv exits 124 (default: no limit)",
+		},
+		&cli.StringFlag{
+			Name:    "workdir",
+			Aliases: []string{"w"},
+			Usage:   "absolute working directory inside the environment (default: the image's)",
+		},
+		&cli.StringFlag{
+			Name:    "user",
+			Aliases: []string{"u"},
+			Usage:   "user to run as: NAME, UID or UID:GID (default: the image's)",
+		},
+		&cli.StringSliceFlag{
+			Name:    "env",
+			Aliases: []string{"e"},
+			Usage:   "environment variable NAME=VALUE for this command; a bare NAME copies it from kenv's environment (repeatable)",
+		},
+		&cli.StringFlag{
+			Name:  "max-output",
+			Usage: "bytes kept of each of stdout and stderr, with an optional k, m or g suffix; beyond it the middle is dropped; -1 keeps everything (default: 1m)",
+		},
+		&cli.BoolFlag{
+			Name:    "interactive",
+			Aliases: []string{"i"},
+			Usage:   "copy kenv's stdin to the command's stdin",
+		},
+		jsonFlag(),
+	}
+}
+
+func (s *session) execCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "exec",
+		Usage:     "run a command in an environment and exit with its status",
+		UsageText: "kenv exec [options] ENV -- COMMAND [ARG...]",
+		Description: `Runs COMMAND with its arguments verbatim (no shell) in environment ENV
+and waits for it. Its stdout and stderr go to kenv's stdout and stderr once
+it has finished, and kenv exits with its exit status. Options go before ENV;
+everything after "--" is the command.
+
+With --json, kenv prints one object with exit_code, stdout, stderr (as
+strings: bytes that are not valid UTF-8 become U+FFFD), started_at,
+finished_at and the *_truncated and *_dropped_bytes fields.`,
+		Flags:  execFlags(),
+		Action: s.exec,
+	}
+}
+
+func (s *session) shCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "sh",
+		Usage:     "run a shell script in an environment and exit with its status",
+		UsageText: "kenv sh [options] ENV SCRIPT [ARG...]",
+		Description: `Runs SCRIPT with "sh -c" in environment ENV. Further arguments become the
+script's $1, $2 and so on, unquoted and unexpanded, which is the safe way
+to pass untrusted values:
+
+   kenv sh "$id" 'grep -rn -- "$1" /src' "$pattern"
+
+Output, exit status and options are as for exec.`,
+		Flags:  execFlags(),
+		Action: s.sh,
+	}
+}
+
+func (s *session) exec(c *cli.Context) error {
+	const op = "exec"
+	args := c.Args().Slice()
+	if len(args) == 0 {
+		return usagef(op, "missing environment id and command; usage: kenv exec [options] ENV -- COMMAND [ARG...]")
+	}
+	envID, argv := args[0], args[1:]
+	switch {
+	case len(argv) > 0 && argv[0] == "--":
+		argv = argv[1:]
+	case len(argv) > 0 && strings.HasPrefix(argv[0], "-"):
+		return misplacedOption(op, argv[0])
+	}
+	if len(argv) == 0 {
+		return usagef(op, "missing command after the environment id; usage: kenv exec [options] ENV -- COMMAND [ARG...]")
+	}
+
+	req, err := s.execRequest(c, op)
+	if err != nil {
+		return err
+	}
+	req.Argv = argv
+	return s.runExec(c, envID, req)
+}
+
+func (s *session) sh(c *cli.Context) error {
+	const op = "exec"
+	args := c.Args().Slice()
+	if len(args) > 1 && strings.HasPrefix(args[1], "-") {
+		return misplacedOption("sh", args[1])
+	}
+	if len(args) < 2 {
+		return usagef("sh", "missing environment id or script; usage: kenv sh [options] ENV SCRIPT [ARG...]")
+	}
+	envID, script := args[0], args[1]
+	if script == "" {
+		return usagef("sh", "the script is empty; usage: kenv sh [options] ENV SCRIPT [ARG...]")
+	}
+
+	req, err := s.execRequest(c, op)
+	if err != nil {
+		return err
+	}
+	if len(args) == 2 {
+		req.Shell = script
+	} else {
+		// "sh" becomes $0, as `sh -c` expects a name before the arguments.
+		req.Argv = append([]string{"sh", "-c", script, "sh"}, args[2:]...)
+	}
+	return s.runExec(c, envID, req)
+}
+
+// misplacedOption is the error of an option written after ENV, where
+// urfave/cli no longer parses options.
+func misplacedOption(op, arg string) error {
+	return usagef(op, "option %s comes after the environment id, where kenv does not read options; put options before ENV, and separate the command with -- if it starts with '-'", arg)
+}
+
+// execRequest builds the request from the options shared by exec and sh.
+func (s *session) execRequest(c *cli.Context, op string) (adapter.ExecRequest, error) {
+	env, err := parseEnvFlags(op, c.StringSlice("env"), s.cfg.Getenv)
+	if err != nil {
+		return adapter.ExecRequest{}, err
+	}
+	maxOutput, err := parseByteCount(op, "max-output", c.String("max-output"))
+	if err != nil {
+		return adapter.ExecRequest{}, err
+	}
+	req := adapter.ExecRequest{
+		WorkDir:        c.String("workdir"),
+		User:           c.String("user"),
+		Env:            env,
+		Timeout:        c.Duration("timeout"),
+		MaxOutputBytes: maxOutput,
+	}
+	if c.Bool("interactive") {
+		req.Stdin = s.cfg.Stdin
+	}
+	return req, nil
+}
+
+// runExec runs req and prints its result. It returns exitStatus with the
+// command's status when the command ran to its end.
+func (s *session) runExec(c *cli.Context, envID string, req adapter.ExecRequest) error {
+	result, err := s.adapter.Exec(c.Context, envID, req)
+
+	// Output gathered before a timeout or an interrupt is printed too: it
+	// often shows where the command was stuck.
+	ran := err == nil || errors.Is(err, adapter.ErrExecTimeout) || c.Context.Err() != nil
+	if !ran || result.Started.IsZero() {
+		return err
+	}
+
+	if s.json {
+		if werr := writeJSON(s.cfg.Stdout, newExecJSON(result)); werr != nil && err == nil {
+			return werr
+		}
+	} else {
+		if werr := s.writeExecOutput(result); werr != nil && err == nil {
+			return werr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if result.ExitCode < 0 || result.ExitCode > 255 {
+		return &adapter.Error{
+			Code:    adapter.CodeExecFailed,
+			Op:      "exec",
+			EnvID:   envID,
+			Message: fmt.Sprintf("the engine reported exit status %d, which no process can have", result.ExitCode),
+		}
+	}
+	return exitStatus{code: result.ExitCode}
+}
+
+// writeExecOutput copies the command's output to kenv's stdout and stderr
+// and warns when the output was cut to --max-output.
+func (s *session) writeExecOutput(result adapter.ExecResult) error {
+	if _, err := s.cfg.Stdout.Write(result.Stdout); err != nil {
+		return err
+	}
+	if _, err := s.cfg.Stderr.Write(result.Stderr); err != nil {
+		return err
+	}
+
+	var dropped []string
+	if result.StdoutTruncated {
+		dropped = append(dropped, fmt.Sprintf("%d bytes of stdout", result.StdoutDropped))
+	}
+	if result.StderrTruncated {
+		dropped = append(dropped, fmt.Sprintf("%d bytes of stderr", result.StderrDropped))
+	}
+	if len(dropped) > 0 {
+		fmt.Fprintf(s.cfg.Stderr, "kenv: warning: output exceeded --max-output, so kenv dropped the middle %s; raise --max-output, or pass -1 to keep everything\n", strings.Join(dropped, " and "))
+	}
+	return nil
+}
+
+// execJSON is the ExecResult as --json prints it: the same fields, with
+// stdout and stderr as strings instead of base64.
+type execJSON struct {
+	ExitCode        int       `json:"exit_code"`
+	Stdout          string    `json:"stdout"`
+	Stderr          string    `json:"stderr"`
+	Started         time.Time `json:"started_at"`
+	Finished        time.Time `json:"finished_at"`
+	StdoutTruncated bool      `json:"stdout_truncated"`
+	StdoutDropped   int64     `json:"stdout_dropped_bytes"`
+	StderrTruncated bool      `json:"stderr_truncated"`
+	StderrDropped   int64     `json:"stderr_dropped_bytes"`
+}
+
+func newExecJSON(r adapter.ExecResult) execJSON {
+	return execJSON{
+		ExitCode:        r.ExitCode,
+		Stdout:          string(r.Stdout),
+		Stderr:          string(r.Stderr),
+		Started:         r.Started,
+		Finished:        r.Finished,
+		StdoutTruncated: r.StdoutTruncated,
+		StdoutDropped:   r.StdoutDropped,
+		StderrTruncated: r.StderrTruncated,
+		StderrDropped:   r.StderrDropped,
+	}
+}

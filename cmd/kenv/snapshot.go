@@ -1,0 +1,45 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/kenv/kenv/adapter"
+)
+
+func (s *session) snapshotCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "snapshot",
+		Usage:     "commit an environment's filesystem to an image and print its reference",
+		UsageText: "kenv snapshot [options] ENV",
+		Description: `Commits the filesystem of environment ENV to the image kenv/ENV:NAME,
+replacing an earlier snapshot of the same name, and prints the reference.
+The container is paused while it is copied. Named volumes and mounts are
+not part of the image. Provision with --image REFERENCE to restore it;
+destroy keeps snapshot images.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{
+				Name:  "name",
+				Usage: "snapshot name, which becomes the image tag (default: latest)",
+			},
+			jsonFlag(),
+		},
+		Action: s.snapshot,
+	}
+}
+
+func (s *session) snapshot(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usagef("snapshot", "snapshot takes exactly one environment id, got %d arguments; usage: kenv snapshot [--name NAME] ENV", c.NArg())
+	}
+	snap, err := s.adapter.Snapshot(c.Context, c.Args().First(), adapter.SnapshotOptions{Name: c.String("name")})
+	if err != nil {
+		return err
+	}
+	if s.json {
+		return writeJSON(s.cfg.Stdout, snap)
+	}
+	_, err = fmt.Fprintln(s.cfg.Stdout, snap.Ref)
+	return err
+}
