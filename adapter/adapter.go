@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -67,6 +68,16 @@ type Options struct {
 
 	// Timeouts bound engine calls; zero fields take DefaultTimeouts.
 	Timeouts Timeouts
+
+	// NewID, when set, generates environment ids and exec markers instead of
+	// the random default. Replay tests set it so that argv is reproducible;
+	// every id it returns must be 4 to 64 lowercase letters and digits, and
+	// unique.
+	NewID func() string
+
+	// NoOwner stops Provision from recording the calling process as the
+	// owner of each environment (see EnvConfig.Owner and GCOptions.Orphans).
+	NoOwner bool
 }
 
 // Docker implements InfraAdapter by running a docker-compatible client.
@@ -77,6 +88,11 @@ type Docker struct {
 	log      *slog.Logger
 	sem      *semaphore.Weighted
 	timeouts Timeouts
+	newID    func() string
+
+	// self is the calling process as an Owner, or nil when owners are off
+	// or cannot be read on this system.
+	self *Owner
 }
 
 var _ InfraAdapter = (*Docker)(nil)
@@ -84,7 +100,15 @@ var _ InfraAdapter = (*Docker)(nil)
 // New returns a Docker adapter. It runs nothing: the engine is first used by
 // the first operation.
 func New(opts Options) (*Docker, error) {
-	d := &Docker{engine: opts.Engine, exec: opts.Executor, log: opts.Logger, timeouts: opts.Timeouts}
+	d := &Docker{engine: opts.Engine, exec: opts.Executor, log: opts.Logger, timeouts: opts.Timeouts, newID: opts.NewID}
+	if d.newID == nil {
+		d.newID = newID
+	}
+	if !opts.NoOwner {
+		if o, err := ProcessOwner(os.Getpid()); err == nil {
+			d.self = &o
+		}
+	}
 	if d.engine == "" {
 		d.engine = "docker"
 	}

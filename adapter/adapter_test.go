@@ -48,7 +48,7 @@ func volumesJSON(envID string, names ...string) string {
 
 func newTestAdapter(t *testing.T, fake *dockerclitest.Executor) *Docker {
 	t.Helper()
-	d, err := New(Options{Executor: fake, Timeouts: Timeouts{Inspect: 5 * time.Second}})
+	d, err := New(Options{Executor: fake, Timeouts: Timeouts{Inspect: 5 * time.Second}, NoOwner: true})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -110,11 +110,13 @@ func TestProvisionSuccess(t *testing.T) {
 		t.Errorf("environment mismatch (-want +got):\n%s", diff)
 	}
 
+	const noOwner = " --label kenv.owner.host= --label kenv.owner.pid= --label kenv.owner.start="
 	wantCmds := []string{
 		"image inspect kenv-test/busybox:latest",
-		"volume create --label kenv.env=" + envID + " --label kenv.managed=true --label kenv.version=0.1.0 --label kenv.volume=data kenv-" + envID + "-data",
+		"volume create --label kenv.env=" + envID + " --label kenv.managed=true" + noOwner +
+			" --label kenv.version=0.1.0 --label kenv.volume=data kenv-" + envID + "-data",
 		"run --detach --name kenv-" + envID +
-			" --label kenv.env=" + envID + " --label kenv.managed=true --label kenv.version=0.1.0 --label team=a,b=c" +
+			" --label kenv.env=" + envID + " --label kenv.managed=true" + noOwner + " --label kenv.version=0.1.0 --label team=a,b=c" +
 			" --env TOKEN=s3cret-value --cpus 0.5 --memory 536870912 --network none" +
 			" --mount type=volume,source=kenv-" + envID + "-data,target=/data --init --pull never" +
 			" --entrypoint sleep kenv-test/busybox:latest infinity",

@@ -629,3 +629,92 @@ func TestE2EProvisionFailureLeavesNothing(t *testing.T) {
 		})
 	}
 }
+
+func TestE2EKilledDuringExec(t *testing.T) {
+	t.Parallel()
+	d := e2eAdapter(t)
+	ctx := context.Background()
+
+	t.Run("out of memory", func(t *testing.T) {
+		env := provisionE2E(t, d, EnvConfig{Memory: "16m"})
+		// sort keeps its whole input, a single 100 MB line, in memory.
+		res, err := d.Exec(ctx, env.ID, ExecRequest{Shell: "head -c 100000000 /dev/zero | sort > /dev/null"})
+		if err != nil {
+			t.Fatalf("Exec: %v", err)
+		}
+		if res.ExitCode != 137 || !res.OOMKilled {
+			t.Errorf("exit %d oom_killed %t, want 137 and true", res.ExitCode, res.OOMKilled)
+		}
+	})
+
+	t.Run("environment stopped", func(t *testing.T) {
+		env := provisionE2E(t, d, EnvConfig{})
+		time.AfterFunc(time.Second, func() { exec.Command(e2eEngine(), "kill", env.ContainerID).Run() })
+		_, err := d.Exec(ctx, env.ID, ExecRequest{Argv: []string{"sleep", "30"}, Timeout: 20 * time.Second})
+		var e *Error
+		if !errors.As(err, &e) || e.Code != CodeEnvNotRunning || e.Meta["state"] != "exited" || e.Meta["oom_killed"] != "false" {
+			t.Errorf("error = %v (meta %v), want ENV_NOT_RUNNING with state exited and oom_killed false", err, e.Meta)
+		}
+	})
+}
+
+func TestE2EGCOrphans(t *testing.T) {
+	t.Parallel()
+	d := e2eAdapter(t)
+	ctx := context.Background()
+
+	sleeper := exec.Command("sleep", "60")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	gone, err := ProcessOwner(sleeper.Process.Pid)
+	if err != nil {
+		t.Fatalf("ProcessOwner: %v", err)
+	}
+	orphan := provisionE2E(t, d, EnvConfig{Owner: &gone, Volumes: []VolumeMount{{Name: "v", Target: "/v"}}})
+	owned := provisionE2E(t, d, EnvConfig{})
+	unowned, err := New(Options{Engine: e2eEngine(), NoOwner: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	noOwner := provisionE2E(t, unowned, EnvConfig{})
+	if noOwner.Labels[LabelOwnerPID] != "" {
+		t.Errorf("NoOwner environment has owner pid label %q", noOwner.Labels[LabelOwnerPID])
+	}
+	if owned.Labels[LabelOwnerPID] != fmt.Sprint(os.Getpid()) {
+		t.Errorf("owner pid label = %q, want this process %d", owned.Labels[LabelOwnerPID], os.Getpid())
+	}
+
+	sleeper.Process.Kill()
+	sleeper.Wait()
+
+	items, err := d.GC(ctx, GCOptions{Orphans: true, DryRun: true})
+	if err != nil {
+		t.Fatalf("GC dry run: %v", err)
+	}
+	found := map[string]bool{}
+	for _, it := range items {
+		found[it.EnvID] = true
+		if it.Removed {
+			t.Errorf("dry run removed %s", it.EnvID)
+		}
+	}
+	if !found[orphan.ID] || found[owned.ID] || found[noOwner.ID] {
+		t.Errorf("orphans = %v, want %s and neither %s (live owner) nor %s (no owner)", found, orphan.ID, owned.ID, noOwner.ID)
+	}
+
+	if _, err := d.GC(ctx, GCOptions{Orphans: true}); err != nil {
+		t.Fatalf("GC: %v", err)
+	}
+	if _, err := d.Get(ctx, orphan.ID); !errors.Is(err, ErrEnvNotFound) {
+		t.Errorf("orphan after GC: %v, want ENV_NOT_FOUND", err)
+	}
+	if got := engineOutput(t, "volume", "ls", "--quiet", "--filter", "label=kenv.env="+orphan.ID); got != "" {
+		t.Errorf("orphan volumes after GC: %q", got)
+	}
+	for _, id := range []string{owned.ID, noOwner.ID} {
+		if _, err := d.Get(ctx, id); err != nil {
+			t.Errorf("environment %s after orphan GC: %v, want it kept", id, err)
+		}
+	}
+}

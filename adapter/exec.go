@@ -58,7 +58,7 @@ func (d *Docker) Exec(ctx context.Context, envID string, req ExecRequest) (ExecR
 		return ExecResult{}, err
 	}
 
-	marker := newID()
+	marker := d.newID()
 	env := []string{execMarker + "=" + marker}
 	var secrets []string
 	for _, name := range sortedKeys(req.Env) {
@@ -133,6 +133,58 @@ func (d *Docker) Exec(ctx context.Context, envID string, req ExecRequest) (ExecR
 	if res.ExitCode != 0 {
 		if err := d.execFailure(ctx, c, result); err != nil {
 			return result, err
+		}
+	}
+	if res.ExitCode == sigkillExit {
+		return d.explainKill(ctx, envID, result)
+	}
+	return result, nil
+}
+
+// sigkillExit is the exit code of a process killed by SIGKILL (128 + 9).
+const sigkillExit = 137
+
+// oomCountScript prints the memory cgroup's counters on cgroup v2 and v1.
+const oomCountScript = `cat /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null; true`
+
+// explainKill tells apart the causes of a SIGKILL: when the environment
+// itself stopped (killed, or out of memory in its main process) Exec returns
+// ErrEnvNotRunning naming the state; when it still runs and its memory cgroup
+// counts an OOM kill, the result is marked OOMKilled.
+func (d *Docker) explainKill(ctx context.Context, envID string, result ExecResult) (ExecResult, error) {
+	c := call{op: "exec", envID: envID}
+	ctr, err := d.inspectContainer(ctx, c, envID)
+	if err != nil {
+		if errors.Is(err, ErrEnvNotFound) {
+			return result, &Error{Code: CodeEnvNotFound, Op: "exec", EnvID: envID,
+				Message: fmt.Sprintf("environment %s was removed while the command ran", envID)}
+		}
+		return result, nil
+	}
+	if ctr.State != parse.StateRunning {
+		return result, &Error{
+			Code:    CodeEnvNotRunning,
+			Op:      "exec",
+			EnvID:   envID,
+			Message: fmt.Sprintf("environment %s stopped while the command ran (state %s, out of memory: %t); provision a new one", envID, ctr.State, ctr.OOMKilled),
+			Meta: map[string]string{
+				"state":      ctr.State,
+				"oom_killed": strconv.FormatBool(ctr.OOMKilled),
+				"exit_code":  strconv.Itoa(result.ExitCode),
+			},
+		}
+	}
+
+	kc := call{op: "exec", envID: envID, kind: kindInspect}
+	kc.cmd = dockercli.Command{Args: dockercli.ExecArgs(dockercli.ExecSpec{
+		Container: containerName(envID),
+		User:      "0",
+		Argv:      []string{"sh", "-c", oomCountScript},
+	})}
+	res, err := d.run(ctx, kc)
+	if err == nil && res.ExitCode == 0 {
+		if n, ok := parse.OOMKillCount(res.Stdout); ok && n > 0 {
+			result.OOMKilled = true
 		}
 	}
 	return result, nil

@@ -18,6 +18,11 @@ type GCOptions struct {
 
 	// DryRun reports what would be removed and removes nothing.
 	DryRun bool
+
+	// Orphans selects only environments whose recorded owner process has
+	// exited (see EnvConfig.Owner). Environments with no owner, or with an
+	// owner on another host, are never orphans. OlderThan still applies.
+	Orphans bool
 }
 
 // GCItem is one environment that GC removed or would remove.
@@ -27,13 +32,16 @@ type GCItem struct {
 	Volumes   []string  `json:"volumes,omitempty"`
 	State     State     `json:"state,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+	Owner     *Owner    `json:"owner,omitempty"`
 	Removed   bool      `json:"removed"`
 	Error     string    `json:"error,omitempty"`
 }
 
 // GC destroys the managed environments created before now minus
 // opts.OlderThan, and the managed volumes left behind by environments whose
-// container is gone (a killed provision leaves such volumes). It acts only on
+// container is gone (a killed provision leaves such volumes). Volumes without
+// a container are left alone for orphanGrace unless OlderThan or Orphans
+// says otherwise, since a running provision creates them first. It acts only on
 // resources with kenv's labels. A failure to destroy one environment is
 // recorded in its item and GC goes on; the returned error then joins every
 // failure.
@@ -52,7 +60,7 @@ func (d *Docker) GC(ctx context.Context, opts GCOptions) ([]GCItem, error) {
 	items := map[string]*GCItem{}
 	for _, ctr := range ctrs {
 		id := ctr.Labels[LabelEnv]
-		items[id] = &GCItem{EnvID: id, Container: ctr.Name, State: State(ctr.State), CreatedAt: ctr.Created}
+		items[id] = &GCItem{EnvID: id, Container: ctr.Name, State: State(ctr.State), CreatedAt: ctr.Created, Owner: ownerOf(ctr.Labels)}
 	}
 	for _, v := range vols {
 		id := v.Labels[LabelEnv]
@@ -61,7 +69,7 @@ func (d *Docker) GC(ctx context.Context, opts GCOptions) ([]GCItem, error) {
 		}
 		item, ok := items[id]
 		if !ok {
-			item = &GCItem{EnvID: id, CreatedAt: v.CreatedAt}
+			item = &GCItem{EnvID: id, CreatedAt: v.CreatedAt, Owner: ownerOf(v.Labels)}
 			items[id] = item
 		}
 		item.Volumes = append(item.Volumes, v.Name)
@@ -72,7 +80,11 @@ func (d *Docker) GC(ctx context.Context, opts GCOptions) ([]GCItem, error) {
 		if opts.OlderThan > 0 && !item.CreatedAt.Before(cutoff) {
 			continue
 		}
-		if opts.OlderThan == 0 && item.Container == "" && time.Since(item.CreatedAt) < orphanGrace {
+		if opts.Orphans && (item.Owner == nil || !ownerGone(*item.Owner)) {
+			continue
+		}
+		ownerExited := opts.Orphans // checked just above
+		if opts.OlderThan == 0 && !ownerExited && item.Container == "" && time.Since(item.CreatedAt) < orphanGrace {
 			// Volumes without a container may belong to a provision that is
 			// still running: leave them a grace period.
 			continue
@@ -96,6 +108,14 @@ func (d *Docker) GC(ctx context.Context, opts GCOptions) ([]GCItem, error) {
 		out = append(out, *item)
 	}
 	return out, errors.Join(errs...)
+}
+
+// ownerOf reads an item's owner from its labels.
+func ownerOf(labels map[string]string) *Owner {
+	if o, ok := ownerFromLabels(labels); ok {
+		return &o
+	}
+	return nil
 }
 
 // orphanGrace is how old volumes without a container must be before GC with

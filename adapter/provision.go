@@ -35,7 +35,10 @@ func (d *Docker) Provision(ctx context.Context, cfg EnvConfig) (Environment, err
 		return Environment{}, err
 	}
 
-	envID := newID()
+	envID := d.newID()
+	if err := validateEnvID("provision", envID); err != nil {
+		return Environment{}, err
+	}
 	c := call{op: "provision", envID: envID, secrets: plan.secrets}
 
 	if err := d.ensureImage(ctx, c, plan); err != nil {
@@ -48,10 +51,14 @@ func (d *Docker) Provision(ctx context.Context, cfg EnvConfig) (Environment, err
 		return Environment{}, err
 	}
 
-	labels := d.labels(envID)
+	owner := d.self
+	if cfg.Owner != nil {
+		owner = cfg.Owner
+	}
+	labels := d.labels(envID, owner)
 	for _, v := range plan.volumes {
 		name := volumeName(envID, v.Name)
-		vl := d.labels(envID)
+		vl := d.labels(envID, owner)
 		vl[LabelVolume] = v.Name
 		vc := c
 		vc.kind = kindCreate
@@ -128,13 +135,25 @@ func (d *Docker) exitedEarly(ctx context.Context, c call, env Environment, plan 
 	}
 }
 
-// labels returns kenv's own labels for an environment.
-func (d *Docker) labels(envID string) map[string]string {
-	return map[string]string{
-		LabelManaged: "true",
-		LabelEnv:     envID,
-		LabelVersion: Version,
+// labels returns kenv's own labels for an environment. The owner labels are
+// always present, empty when owner is nil, because a container inherits the
+// labels of its image and a snapshot image must not pass on its source's
+// owner.
+func (d *Docker) labels(envID string, owner *Owner) map[string]string {
+	labels := map[string]string{
+		LabelManaged:    "true",
+		LabelEnv:        envID,
+		LabelVersion:    Version,
+		LabelOwnerHost:  "",
+		LabelOwnerPID:   "",
+		LabelOwnerStart: "",
 	}
+	if owner != nil {
+		for k, v := range owner.labels() {
+			labels[k] = v
+		}
+	}
+	return labels
 }
 
 // ensureImage inspects the image and pulls it when the policy asks.

@@ -35,7 +35,7 @@ func (d *Docker) Snapshot(ctx context.Context, envID string, opts SnapshotOption
 		name = "latest"
 	}
 	ref := SnapshotRef(envID, opts.Name)
-	labels := d.labels(envID)
+	labels := d.labels(envID, nil)
 	labels[LabelSnapshot] = name
 
 	cc := c

@@ -103,6 +103,12 @@ type EnvConfig struct {
 	// needs a sleep binary in the image.
 	Command []string `json:"command,omitempty"`
 
+	// Owner, when set, is recorded in the environment's labels as its owner.
+	// When nil, the adapter records the calling process unless
+	// Options.NoOwner is set. GC with Orphans removes environments whose
+	// owner has exited.
+	Owner *Owner `json:"owner,omitempty"`
+
 	// AllowEngineSocket permits a bind mount of the engine's own socket,
 	// which hands the environment control of the host's engine.
 	AllowEngineSocket bool `json:"allow_engine_socket,omitempty"`
@@ -184,6 +190,12 @@ type ExecResult struct {
 	StdoutDropped   int64 `json:"stdout_dropped_bytes"`
 	StderrTruncated bool  `json:"stderr_truncated"`
 	StderrDropped   int64 `json:"stderr_dropped_bytes"`
+
+	// OOMKilled is set when the command died of SIGKILL (exit code 137) and
+	// the environment's memory cgroup counts an out-of-memory kill, so the
+	// memory limit is the likely cause. The counter covers the environment's
+	// whole life, not this command alone.
+	OOMKilled bool `json:"oom_killed,omitempty"`
 }
 
 // LogSource names the stream a log entry came from.

@@ -319,6 +319,12 @@ func planProvision(cfg EnvConfig) (runPlan, error) {
 		plan.binds = append(plan.binds, BindMount{Source: path.Clean(b.Source), Target: path.Clean(b.Target), ReadOnly: b.ReadOnly})
 	}
 
+	if o := cfg.Owner; o != nil {
+		if o.PID <= 0 || o.Host == "" || o.Start == "" || strings.ContainsAny(o.Host+o.Start, "\n\x00") {
+			return runPlan{}, invalid(op, "owner", "invalid owner %+v; build it with ProcessOwner", *o)
+		}
+	}
+
 	plan.command = defaultCommand
 	if len(cfg.Command) > 0 {
 		if cfg.Command[0] == "" {
