@@ -53,7 +53,7 @@ fuzz:
 		$(GO) test ./parse -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME); \
 	done
 
-demo: build
+demo: engine build
 	scripts/demo
 
 golden:

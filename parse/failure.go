@@ -146,8 +146,8 @@ var failureRules = []failureRule{
 }
 
 // engineLinePrefixes start the lines that the engines print for their own
-// failures, after lowercasing and trimming. A line without one of them comes
-// from the user's command and is never classified.
+// failures, after lowercasing and trimming. A line without one of them is
+// taken for output of the user's command and never classified.
 var engineLinePrefixes = []string{
 	"error response from daemon:",
 	"error during connect:",

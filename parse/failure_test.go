@@ -73,7 +73,7 @@ func TestClassifyFailureCaptured(t *testing.T) {
 				}
 				output := readTestdata(t, base+".stderr")
 				// docker exec prints OCI runtime errors on stdout, so pass
-				// stdout when stderr is empty, as ClassifyFailure's comment says.
+				// stdout when stderr is empty, as ClassifyFailure's documentation asks.
 				if len(output) == 0 {
 					if stdout, err := os.ReadFile(filepath.Join("testdata", base+".stdout")); err == nil {
 						output = stdout

@@ -28,14 +28,14 @@ type Container struct {
 	State       string // canonical, see CanonicalState
 	RawState    string // as the engine printed it (State.Status)
 	ExitCode    int
-	OOMKilled   bool
+	OOMKilled   bool // NOTE: Podman 4.3 printed false for a container that the kernel OOM-killed (exit 137)
 	Pid         int
 	Created     time.Time
 	StartedAt   time.Time         // zero when never started (the engine prints 0001-01-01T00:00:00Z)
 	FinishedAt  time.Time         // zero when never finished
-	Labels      map[string]string // from Config.Labels; never nil
-	NanoCPUs    int64             // CPU limit in billionths of a CPU; 0 when unlimited
-	Memory      int64             // HostConfig.Memory, bytes; 0 when unlimited
+	Labels      map[string]string // from Config.Labels, never nil
+	NanoCPUs    int64             // CPU limit in billionths of a CPU, 0 when unlimited
+	Memory      int64             // HostConfig.Memory in bytes, 0 when unlimited
 	NetworkMode string            // HostConfig.NetworkMode
 	Mounts      []Mount           // never nil
 }
@@ -45,7 +45,7 @@ type rawContainer struct {
 	Created   string
 	Name      string
 	Image     string // the image ID
-	ImageName string // Podman only: the reference
+	ImageName string // the reference, printed by Podman only
 	State     struct {
 		Status     string
 		OOMKilled  bool
@@ -206,7 +206,7 @@ type Image struct {
 	ID       string
 	RepoTags []string // never nil
 	Created  time.Time
-	Labels   map[string]string // Config.Labels merged with Podman's top-level Labels; never nil
+	Labels   map[string]string // Config.Labels merged with Podman's top-level Labels, never nil
 	Size     int64             // bytes
 }
 

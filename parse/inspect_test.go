@@ -10,8 +10,8 @@ import (
 )
 
 // Expected values of the captured samples under testdata, copied from the
-// JSON files. Docker Created values such as 20:02:45.570282Z show that the
-// engines drop trailing zeros of the fraction.
+// JSON files. Created values such as 20:02:45.570282Z show that Docker's
+// inspect output drops trailing zeros of the fraction.
 var dockerRunning = Container{
 	ID:          "983f174bcba749e1a0853a8ccf80400a7f61dec7b9df881c1f4b59bc9dffdab9",
 	Name:        "parsetest-running",

@@ -10,7 +10,7 @@ import (
 // LogLine is one line of `logs --timestamps` output.
 type LogLine struct {
 	Time    time.Time // the timestamp of the line's first chunk, in UTC
-	Message []byte    // without the timestamp, the separating space and the trailing newline; partial chunks rejoined
+	Message []byte    // the line without the timestamp, the separating space and the trailing newline, with chunks rejoined
 }
 
 // LogLineError reports a line of logs output that does not start with a
@@ -58,13 +58,13 @@ const (
 // inside a line. A read takes at most 8192 bytes, and a process that writes
 // part of a line and then pauses makes a chunk of any size.
 //
-// ParseLogLine rejoins the chunks into one Message. It takes as the header of
-// the next chunk a timestamp followed by a space found either exactly 16384
-// bytes after the start of the current chunk (Docker), or 1 to 8192 bytes after
-// it when the timestamp has 9 fraction digits, the same UTC offset as the
-// line's first timestamp, and a later instant than the current chunk's
-// (Podman, whose chunks of one line come from separate reads). A message that
-// starts with a timestamp stays intact.
+// ParseLogLine rejoins the chunks into one Message. A timestamp followed by a
+// space is taken as the header of the next chunk in two places. The first is
+// exactly 16384 bytes after the start of the current chunk (Docker). The
+// second is 1 to 8192 bytes after it, when the timestamp has 9 fraction
+// digits, the same UTC offset as the line's first timestamp and a later
+// instant than the current chunk's (Podman, whose chunks of one line come from
+// separate reads). A message that starts with a timestamp stays intact.
 //
 // NOTE: a timestamp in the container's own output that meets the Podman rule,
 // such as a future deadline printed with 9 fraction digits and followed by a
@@ -141,11 +141,15 @@ func nextChunkHeader(message []byte, start int, current, first timestamp) (int, 
 			break
 		}
 		at := low + index - 10
+		low += index + 1
+		// Reject most non-timestamps before the full parse, which costs more.
+		if len(message)-at < 21 || message[at+4] != '-' || message[at+13] != ':' {
+			continue
+		}
 		header, ok := chunkHeader(message[at:])
 		if ok && header.fractionWidth == 9 && header.offset == first.offset && header.time.After(current.time) {
 			return at, header, true
 		}
-		low += index + 1
 	}
 
 	// Docker: a header exactly dockerChunkSize bytes after start.

@@ -14,7 +14,7 @@ import (
 type PSEntry struct {
 	ID        string
 	Name      string   // the first of Names without a "/"
-	Names     []string // never nil; Docker also lists legacy link aliases as "linker/alias"
+	Names     []string // never nil, and from Docker it includes legacy link aliases such as "linker/alias"
 	Image     string
 	State     string // canonical, see CanonicalState
 	RawState  string // as the engine printed it
@@ -23,16 +23,16 @@ type PSEntry struct {
 
 type rawPSEntry struct {
 	ID        string          // Docker "ID", Podman "Id"
-	Names     json.RawMessage // Docker: a comma-separated string; Podman: a list
+	Names     json.RawMessage // a comma-separated string from Docker, a list from Podman
 	Image     string
 	State     string
-	Status    string          // Docker: "Up 2 seconds", read when State is missing
-	CreatedAt string          // Docker: "2026-12-04 19:59:02 +0000 UTC"; Podman: "2 seconds ago"
-	Created   json.RawMessage // Podman only: a Unix time in seconds
+	Status    string          // such as "Up 2 seconds" from Docker, read when State is missing
+	CreatedAt string          // "2026-12-04 19:59:02 +0000 UTC" from Docker, "2 seconds ago" from Podman
+	Created   json.RawMessage // a Unix time in seconds, from Podman only
 }
 
-// dockerPSTimeLayout is the layout of Docker's CreatedAt, Go's time.Time.String
-// without the fraction. When parsing, Go also accepts a fraction after the seconds.
+// dockerPSTimeLayout is the layout of Docker's CreatedAt, such as "2026-12-04
+// 19:59:02 +0000 UTC". When parsing, Go also accepts a fraction after the seconds.
 const dockerPSTimeLayout = "2006-01-02 15:04:05 -0700 MST"
 
 // PS parses `docker ps --format '{{json .}}'`, one JSON object per line:
@@ -156,7 +156,7 @@ func psCreated(created json.RawMessage, createdAt string) (time.Time, error) {
 		if err := json.Unmarshal(created, &seconds); err == nil {
 			return time.Unix(seconds, 0).UTC(), nil
 		}
-		// Older Podman versions print an RFC 3339 string here.
+		// Podman 4.3 prints a Unix time, but an RFC 3339 string is accepted too.
 		var text string
 		if err := json.Unmarshal(created, &text); err == nil {
 			return fieldTime("Created", text)
@@ -173,8 +173,8 @@ func psCreated(created json.RawMessage, createdAt string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// stateFromStatus reads the canonical state from Docker's Status column, for
-// Docker versions whose ps output has no State field.
+// stateFromStatus reads the canonical state from Docker's Status column, for ps
+// output without a State field.
 func stateFromStatus(status string) string {
 	lower := strings.ToLower(strings.TrimSpace(status))
 	switch {

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// Engine names that Version detects.
+// Engine names that ParseVersion detects.
 const (
 	EngineDocker = "docker"
 	EnginePodman = "podman"
@@ -16,8 +16,8 @@ const (
 // ClientVersion is the client section of version output.
 type ClientVersion struct {
 	Version           string
-	APIVersion        string // the API version in use; Docker lowers it to the daemon's
-	DefaultAPIVersion string // Docker only: the client's own API version before negotiation
+	APIVersion        string // the API version in use, which Docker lowers to the daemon's
+	DefaultAPIVersion string // the client's own API version before negotiation, Docker only
 	GoVersion         string
 	OS, Arch          string
 }
@@ -56,7 +56,7 @@ type rawVersionPart struct {
 	Os                string
 	Arch              string
 	OsArch            string          // Podman only, such as "linux/amd64"
-	Built             json.RawMessage // Podman only, a Unix time; only its presence is used
+	Built             json.RawMessage // Podman only, and only its presence is read
 	Components        []struct {
 		Name    string
 		Version string
