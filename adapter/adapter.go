@@ -235,7 +235,7 @@ func (d *Docker) run(ctx context.Context, c call) (dockercli.Result, error) {
 			Code:    CodeEngineTimeout,
 			Op:      c.op,
 			EnvID:   c.envID,
-			Message: fmt.Sprintf("the engine did not answer %q within %s; check that the daemon is healthy, or raise the timeout", firstWords(c.cmd.Args), limit),
+			Message: fmt.Sprintf("the engine did not respond to %q within %s; check that the daemon is healthy, or raise the timeout", firstWords(c.cmd.Args), limit),
 			Meta:    map[string]string{"timeout": limit.String()},
 			Err:     err,
 		}
@@ -292,7 +292,7 @@ func (d *Docker) engineError(c call, res dockercli.Result, notFound bool, what s
 	switch parse.ClassifyFailure(res.ExitCode, res.Stderr) {
 	case parse.FailureDaemonUnavailable:
 		e.Code = CodeDockerUnavailable
-		e.Message = fmt.Sprintf("the engine client %q runs, but its daemon does not answer; start the daemon (for example `sudo systemctl start docker`) or check DOCKER_HOST and the active context", d.engine)
+		e.Message = fmt.Sprintf("the engine client %q runs, but its daemon does not respond; start the daemon (for example `sudo systemctl start docker`) or check DOCKER_HOST and the active context", d.engine)
 	case parse.FailureNotFound:
 		if notFound {
 			e.Code = CodeEnvNotFound

@@ -55,20 +55,6 @@ func newTestAdapter(t *testing.T, fake *dockerclitest.Executor) *Docker {
 	return d
 }
 
-// envIDFromRun extracts the generated environment id from a run argv.
-func envIDFromCalls(t *testing.T, fake *dockerclitest.Executor) string {
-	t.Helper()
-	for _, c := range fake.Calls() {
-		for i, a := range c.Args {
-			if a == "--name" && i+1 < len(c.Args) {
-				return strings.TrimPrefix(c.Args[i+1], "kenv-")
-			}
-		}
-	}
-	t.Fatalf("no run call among %q", fake.Commands())
-	return ""
-}
-
 func TestProvisionSuccess(t *testing.T) {
 	t.Parallel()
 	fake := dockerclitest.New()

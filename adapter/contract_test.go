@@ -27,8 +27,8 @@ import (
 //
 //	KENV_GOLDEN_RECORD=1      record instead of skipping
 //	KENV_GOLDEN_ENGINE=PATH   the client binary, default docker
-//	KENV_GOLDEN_NAME=NAME     the directory under testdata/golden; by default
-//	                          derived from the versions, such as docker-20.10,
+//	KENV_GOLDEN_NAME=NAME     the directory under testdata/golden, by default
+//	                          derived from the versions: docker-20.10,
 //	                          docker-28-client or podman-4.3
 //
 // and overwrites that directory's recordings. The engine needs the image

@@ -16,7 +16,7 @@ type EngineInfo struct {
 	Kind          string `json:"kind"`           // "docker" or "podman"
 	ClientVersion string `json:"client_version"`
 	ClientAPI     string `json:"client_api_version,omitempty"`
-	ServerVersion string `json:"server_version,omitempty"` // empty when the daemon does not answer
+	ServerVersion string `json:"server_version,omitempty"` // empty when the daemon does not respond
 	ServerAPI     string `json:"server_api_version,omitempty"`
 	OS            string `json:"os,omitempty"`
 	Arch          string `json:"arch,omitempty"`
@@ -24,7 +24,7 @@ type EngineInfo struct {
 }
 
 // Info runs `version` and reports the client and its daemon. When the client
-// runs but the daemon does not answer, Info returns what it learned about
+// runs but the daemon does not respond, Info returns what it learned about
 // the client together with ErrDockerUnavailable.
 func (d *Docker) Info(ctx context.Context) (EngineInfo, error) {
 	info := EngineInfo{Binary: d.engine}
@@ -59,7 +59,7 @@ func (d *Docker) Info(ctx context.Context) (EngineInfo, error) {
 	}
 
 	if res.ExitCode != 0 || (perr == nil && info.ServerVersion == "") {
-		e := d.engineError(c, res, false, fmt.Sprintf("the engine client %q runs, but its daemon does not answer; start the daemon or check DOCKER_HOST and the active context", d.engine))
+		e := d.engineError(c, res, false, fmt.Sprintf("the engine client %q runs, but its daemon does not respond; start the daemon or check DOCKER_HOST and the active context", d.engine))
 		e.Code = CodeDockerUnavailable
 		return info, e
 	}

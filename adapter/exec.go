@@ -147,7 +147,7 @@ const sigkillExit = 137
 // oomCountScript prints the memory cgroup's counters on cgroup v2 and v1.
 const oomCountScript = `cat /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null; true`
 
-// explainKill tells apart the causes of a SIGKILL: when the environment
+// explainKill distinguishes the causes of a SIGKILL: when the environment
 // itself stopped (killed, or out of memory in its main process) Exec returns
 // ErrEnvNotRunning naming the state; when it still runs and its memory cgroup
 // counts an OOM kill, the result is marked OOMKilled.
@@ -237,7 +237,7 @@ func (d *Docker) execFailure(ctx context.Context, c call, result ExecResult) err
 	case parse.FailureOther:
 		if result.ExitCode == 125 || result.ExitCode == 126 || result.ExitCode == 127 {
 			// Docker reserves these for its own failures, but only stderr
-			// wording tells them apart from a command's own exit status, and
+			// wording distinguishes them from a command's own exit status, and
 			// ClassifyFailure found none.
 			return nil
 		}

@@ -144,7 +144,7 @@ func TestExecArgv(t *testing.T) {
 		{
 			name: "shell string",
 			req:  ExecRequest{Shell: "echo $HOME && exit 3"},
-			want: []string{"sh", "-c", "echo $HOME && exit 3"},
+			want: []string{"sh", "-c", "--", "echo $HOME && exit 3"},
 		},
 		{
 			name:    "options",

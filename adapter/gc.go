@@ -41,7 +41,7 @@ type GCItem struct {
 // opts.OlderThan, and the managed volumes left behind by environments whose
 // container is gone (a killed provision leaves such volumes). Volumes without
 // a container are left alone for orphanGrace unless OlderThan or Orphans
-// says otherwise, since a running provision creates them first. It acts only on
+// selects them, since a running provision creates them first. It acts only on
 // resources with kenv's labels. A failure to destroy one environment is
 // recorded in its item and GC goes on; the returned error then joins every
 // failure.
@@ -118,8 +118,8 @@ func ownerOf(labels map[string]string) *Owner {
 	return nil
 }
 
-// orphanGrace is how old volumes without a container must be before GC with
-// no OlderThan removes them. It outlasts a provision's image check and
+// orphanGrace is the minimum age of volumes without a container before GC
+// with no OlderThan removes them. It outlasts a provision's image check and
 // container start.
 const orphanGrace = 10 * time.Minute
 

@@ -18,9 +18,9 @@ import (
 // MergeWindow is the longest time StreamLogs holds an entry back while it
 // waits for the other stream, so that entries of stdout and stderr come out
 // in timestamp order. The engine client writes the container's two streams
-// to two pipes, and their relative order is lost in between; an entry that
-// arrives more than MergeWindow after an earlier-stamped entry of the other
-// stream has been yielded comes out after it.
+// to two pipes, and their relative order is lost in between. An entry that
+// arrives more than MergeWindow after a later-stamped entry of the other
+// stream was yielded comes out after that entry.
 const MergeWindow = 50 * time.Millisecond
 
 // logItem is one parsed line, or the end of a stream.

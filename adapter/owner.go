@@ -16,8 +16,8 @@ const (
 	LabelOwnerStart = "kenv.owner.start" // the owner's start time in clock ticks after boot, from /proc/PID/stat
 )
 
-// Owner identifies a process on a host. The start time tells a live owner
-// from a later process that reuses its pid.
+// Owner identifies a process on a host. The start time distinguishes a live
+// owner from a later process that reuses its pid.
 type Owner struct {
 	Host  string `json:"host"`
 	PID   int    `json:"pid"`

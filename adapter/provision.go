@@ -16,8 +16,7 @@ import (
 // cleanup runs even when the caller's context has ended.
 const cleanupTimeout = time.Minute
 
-// ProvisionProgress, when set on a context with WithPullProgress, receives
-// the engine's pull progress output during Provision.
+// pullProgressKey is the context key of the writer set by WithPullProgress.
 type pullProgressKey struct{}
 
 // WithPullProgress returns a context that makes Provision write the engine's

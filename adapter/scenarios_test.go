@@ -16,16 +16,20 @@ import (
 )
 
 // The recorded scenarios. TestRecordGolden runs each one against a real
-// engine through a dockercli.RecordingExecutor and saves the engine calls;
+// engine through a dockercli.RecordingExecutor and saves the engine calls.
 // TestContract runs it again against every saved recording through
 // fakedocker, with the same assertions. A scenario must therefore make the
-// same engine calls on every run: it runs its operations one after another
-// (the exceptions are noted where they occur), takes ids from scenarioRun.ids,
-// and compares engine timestamps with scenarioRun.start, never with the
-// current time.
+// same engine calls on every run. It runs its operations one after another
+// and takes its ids from scenarioRun.ids. Calls that one operation makes in
+// parallel, such as Destroy's two listings, are fine, because fakedocker
+// matches argv and not order. A scenario compares engine timestamps with
+// scenarioRun.start, never with the current time.
 
 // goldenImage is the test image that `make testimage` builds in both engines.
 const goldenImage = "kenv-test/busybox:latest"
+
+// Every environment of a scenario runs with NoInternet, so a recording needs
+// no working bridge network on the host and its argv does not depend on one.
 
 // scenario is one recorded sequence of adapter operations.
 type scenario struct {
@@ -45,8 +49,8 @@ var scenarios = []scenario{
 	{name: "unreachable", dockerOnly: true, unreachable: true, run: unreachableScenario},
 }
 
-// scenarioRun is what a scenario works with, while recording and replaying
-// alike.
+// scenarioRun is the adapter, engine and ids that a scenario uses, the same
+// while recording and replaying.
 type scenarioRun struct {
 	d *Docker
 	// engine runs engine commands that are no adapter operation, such as
@@ -166,13 +170,14 @@ func lifecycleScenario(tb testing.TB, s *scenarioRun) {
 	// The main process prints "three" a few seconds after the others, so a
 	// followed log stream shows whether entries come out as they arrive.
 	env := provisionOK(tb, d, EnvConfig{
-		Image:   goldenImage,
-		CPUs:    "0.5",
-		Memory:  "64m",
-		Env:     map[string]string{"GREETING": "hello world"},
-		Volumes: []VolumeMount{{Name: "data", Target: "/data"}},
-		Labels:  map[string]string{"suite": "golden,lifecycle=1"},
-		Command: []string{"sh", "-c", "echo one; echo two >&2; sleep 3; echo three; sleep infinity"},
+		Image:      goldenImage,
+		NoInternet: true,
+		CPUs:       "0.5",
+		Memory:     "64m",
+		Env:        map[string]string{"GREETING": "hello world"},
+		Volumes:    []VolumeMount{{Name: "data", Target: "/data"}},
+		Labels:     map[string]string{"suite": "golden,lifecycle=1"},
+		Command:    []string{"sh", "-c", "echo one; echo two >&2; sleep 3; echo three; sleep infinity"},
 	})
 	if env.ID != s.ids.last() {
 		tb.Errorf("environment id = %q, want %q from NewID", env.ID, s.ids.last())
@@ -257,7 +262,7 @@ func lifecycleScenario(tb testing.TB, s *scenarioRun) {
 	}
 	s.checkNearStart(tb, "snapshot CreatedAt", snap.CreatedAt)
 
-	restored := provisionOK(tb, d, EnvConfig{Image: snap.Ref, PullPolicy: PullNever})
+	restored := provisionOK(tb, d, EnvConfig{Image: snap.Ref, PullPolicy: PullNever, NoInternet: true})
 	if restored.Labels[LabelEnv] != restored.ID {
 		tb.Errorf("restored environment carries env label %q, want its own id %s", restored.Labels[LabelEnv], restored.ID)
 	}
@@ -353,12 +358,12 @@ func failuresScenario(tb testing.TB, s *scenarioRun) {
 		cfg  EnvConfig
 	}{
 		// Stops at the image check, before anything is created.
-		{"missing image with pull never", EnvConfig{Image: "kenv-test/does-not-exist:1", PullPolicy: PullNever, Volumes: []VolumeMount{{Name: "v", Target: "/v"}}}},
+		{"missing image with pull never", EnvConfig{Image: "kenv-test/does-not-exist:1", PullPolicy: PullNever, NoInternet: true, Volumes: []VolumeMount{{Name: "v", Target: "/v"}}}},
 		// The container is created, and its main process cannot start.
-		{"missing entrypoint", EnvConfig{Image: goldenImage, Command: []string{"/no/such/binary"}, Volumes: []VolumeMount{{Name: "v", Target: "/v"}}}},
+		{"missing entrypoint", EnvConfig{Image: goldenImage, NoInternet: true, Command: []string{"/no/such/binary"}, Volumes: []VolumeMount{{Name: "v", Target: "/v"}}}},
 		// run fails before the container exists, so the cleanup removes a
 		// container that is not there.
-		{"missing bind source", EnvConfig{Image: goldenImage, Binds: []BindMount{{Source: "/nonexistent/kenv-golden", Target: "/x"}}, Volumes: []VolumeMount{{Name: "v", Target: "/v"}}}},
+		{"missing bind source", EnvConfig{Image: goldenImage, NoInternet: true, Binds: []BindMount{{Source: "/nonexistent/kenv-golden", Target: "/x"}}, Volumes: []VolumeMount{{Name: "v", Target: "/v"}}}},
 	}
 	for _, f := range failing {
 		_, err := d.Provision(ctx, f.cfg)
@@ -368,7 +373,7 @@ func failuresScenario(tb testing.TB, s *scenarioRun) {
 		s.checkNothingLeft(tb, s.ids.last())
 	}
 
-	env := provisionOK(tb, d, EnvConfig{Image: goldenImage})
+	env := provisionOK(tb, d, EnvConfig{Image: goldenImage, NoInternet: true})
 
 	_, err := d.Exec(ctx, env.ID, ExecRequest{Argv: []string{"no-such-program"}})
 	var e *Error
@@ -417,7 +422,8 @@ func failuresScenario(tb testing.TB, s *scenarioRun) {
 	}
 	s.engineOK(tb, "unpause", containerName(env.ID))
 
-	// stop returns once the container has stopped; kill may return before.
+	// stop returns once the container has stopped, but kill may return
+	// before.
 	s.engineOK(tb, "stop", "--time", "0", containerName(env.ID))
 	_, err = d.Exec(ctx, env.ID, ExecRequest{Argv: []string{"true"}})
 	if errorCode(err) != CodeEnvNotRunning || !errors.As(err, &e) || e.Meta["state"] != "exited" {
@@ -452,13 +458,14 @@ func unreachableScenario(tb testing.TB, s *scenarioRun) {
 		tb.Errorf("Info = %+v, want the docker client's version and no server version", info)
 	}
 
-	if _, err := d.Provision(ctx, EnvConfig{Image: goldenImage}); !errors.Is(err, ErrDockerUnavailable) {
+	if _, err := d.Provision(ctx, EnvConfig{Image: goldenImage, NoInternet: true}); !errors.Is(err, ErrDockerUnavailable) {
 		tb.Errorf("Provision: %v, want DOCKER_UNAVAILABLE", err)
 	}
-	if _, err := d.Exec(ctx, s.ids.next(), ExecRequest{Argv: []string{"true"}}); !errors.Is(err, ErrDockerUnavailable) {
+	envID := s.ids.next()
+	if _, err := d.Exec(ctx, envID, ExecRequest{Argv: []string{"true"}}); !errors.Is(err, ErrDockerUnavailable) {
 		tb.Errorf("Exec: %v, want DOCKER_UNAVAILABLE", err)
 	}
-	if _, err := d.Get(ctx, s.ids.last()); !errors.Is(err, ErrDockerUnavailable) {
+	if _, err := d.Get(ctx, envID); !errors.Is(err, ErrDockerUnavailable) {
 		tb.Errorf("Get: %v, want DOCKER_UNAVAILABLE", err)
 	}
 }

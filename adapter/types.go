@@ -46,7 +46,7 @@ const (
 	StateUnknown State = "unknown"
 )
 
-// PullPolicy says when Provision pulls the image.
+// PullPolicy selects when Provision pulls the image.
 type PullPolicy string
 
 // The pull policies, with the meaning of docker's --pull flag.
@@ -56,7 +56,7 @@ const (
 	PullNever   PullPolicy = "never"
 )
 
-// EnvConfig is what Provision needs to create an environment.
+// EnvConfig is the configuration Provision creates an environment from.
 type EnvConfig struct {
 	// Image is the image reference, such as "debian:12" or a snapshot
 	// reference returned by Snapshot.
@@ -150,7 +150,8 @@ type ExecRequest struct {
 	// split, quoted or expanded.
 	Argv []string
 
-	// Shell, when set, runs this string with `sh -c` instead of Argv.
+	// Shell, when set, runs this string with `sh -c -- SCRIPT` instead of
+	// Argv.
 	Shell string
 
 	// Stdin, when set, is copied to the command's standard input.
@@ -232,7 +233,7 @@ type LogOptions struct {
 
 // SnapshotOptions names a snapshot.
 type SnapshotOptions struct {
-	// Name tells snapshots of one environment apart. Empty means "latest".
+	// Name distinguishes the snapshots of one environment. Empty means "latest".
 	// The same environment and name always give the same reference; see
 	// SnapshotRef for the rule.
 	Name string

@@ -39,7 +39,7 @@ var (
 // the daemon since Docker 1.x).
 const minMemory = 6 << 20
 
-// maxCPUs bounds --cpus before the engine sees it. The engine still rejects
+// maxCPUs bounds --cpus before the value reaches the engine. The engine still rejects
 // values above the host's CPU count.
 const maxCPUs = 4096
 
@@ -186,8 +186,15 @@ func validateLabels(op string, labels map[string]string) error {
 	return nil
 }
 
-// validateEnvID checks an environment id before it reaches the engine, so a
-// value such as "--rm" is never read as a flag.
+// ValidateEnvID checks that id has the form of an environment id: 4 to 64
+// lowercase letters and digits. Every operation checks its id this way
+// before anything reaches the engine, so a value such as "--rm" is never
+// read as a flag; callers that take several ids can check them all first.
+func ValidateEnvID(id string) error {
+	return validateEnvID("validate", id)
+}
+
+// validateEnvID is ValidateEnvID for the operation op.
 func validateEnvID(op, id string) error {
 	if !envIDPattern.MatchString(id) {
 		return &Error{
@@ -364,7 +371,9 @@ func validateExec(envID string, req ExecRequest) ([]string, error) {
 	case req.Shell != "" && len(req.Argv) > 0:
 		return nil, invalid(op, "argv", "both Argv and Shell are set; set one of them")
 	case req.Shell != "":
-		argv = []string{"sh", "-c", req.Shell}
+		// The "--" keeps a script that starts with '-' from being read as
+		// options of sh.
+		argv = []string{"sh", "-c", "--", req.Shell}
 	case len(argv) == 0:
 		return nil, invalid(op, "argv", "the command is empty; set Argv or Shell")
 	case argv[0] == "":
@@ -394,8 +403,8 @@ func validateExec(envID string, req ExecRequest) ([]string, error) {
 // snapshotNamePattern accepts snapshot names used as tags unchanged.
 var snapshotNamePattern = regexp.MustCompile(`^[a-z0-9_][a-z0-9_.-]{0,127}$`)
 
-// validateSnapshotName rejects names that cannot be told apart once mapped to
-// a tag: empty after trimming, or with control characters.
+// validateSnapshotName rejects snapshot names longer than 1024 bytes or with
+// control characters. Any other name maps to a valid tag by SnapshotRef.
 func validateSnapshotName(name string) error {
 	if len(name) > 1024 {
 		return invalid("snapshot", "name", "snapshot name is %d bytes long; use at most 1024", len(name))

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -164,12 +166,14 @@ func (s *session) newApp() *cli.App {
 		},
 		Flags: []cli.Flag{
 			&cli.StringFlag{
-				Name:  "engine",
-				Usage: "engine client binary, a name looked up in PATH or a path (default: $KENV_ENGINE, else docker)",
+				Name:        "engine",
+				Usage:       "engine client `BINARY` to run, a name looked up in PATH or a path",
+				DefaultText: "$KENV_ENGINE, else docker",
 			},
 			&cli.BoolFlag{
-				Name:  "debug",
-				Usage: "print a debug record for every engine call on stderr",
+				Name:               "debug",
+				Usage:              "print a debug record for every engine call on stderr",
+				DisableDefaultText: true,
 			},
 			jsonFlag(),
 		},
@@ -189,6 +193,10 @@ func (s *session) newApp() *cli.App {
 		},
 	}
 	for _, cmd := range app.Commands {
+		switch cmd.Name {
+		case "exec", "sh", "logs", "snapshot", "destroy":
+			cmd.BashComplete = s.completeEnvIDs
+		}
 		cmd.Before = s.commandBefore
 		cmd.OnUsageError = func(c *cli.Context, err error, _ bool) error {
 			return s.usageError(c, err)
@@ -200,8 +208,9 @@ func (s *session) newApp() *cli.App {
 // jsonFlag is --json, accepted both before and after the command name.
 func jsonFlag() cli.Flag {
 	return &cli.BoolFlag{
-		Name:  "json",
-		Usage: "print results and errors as JSON objects on stdout and stderr",
+		Name:               "json",
+		Usage:              "print results and errors as JSON objects on stdout and stderr",
+		DisableDefaultText: true,
 	}
 }
 
@@ -226,7 +235,10 @@ func (s *session) setup(c *cli.Context) error {
 	}
 	logger := slog.New(slog.NewTextHandler(s.cfg.Stderr, &slog.HandlerOptions{Level: level}))
 
-	d, err := s.cfg.NewAdapter(adapter.Options{Engine: s.engine, Logger: logger})
+	// kenv exits right after provision, so recording its own process as
+	// the owner would make every environment an orphan at once. provision
+	// --owner records a longer-lived process instead.
+	d, err := s.cfg.NewAdapter(adapter.Options{Engine: s.engine, Logger: logger, NoOwner: true})
 	if err != nil {
 		return err
 	}
@@ -243,6 +255,38 @@ func (s *session) commandBefore(c *cli.Context) error {
 	return nil
 }
 
+// completionTimeout bounds the engine call that lists environment ids for
+// shell completion, so that a dead daemon cannot hang the shell.
+const completionTimeout = 5 * time.Second
+
+// completeEnvIDs prints shell completions for a command that takes an
+// environment id: its options after a "-", else the ids of the managed
+// environments. urfave/cli skips Before during completion, so it sets up
+// the adapter itself.
+func (s *session) completeEnvIDs(c *cli.Context) {
+	if n := len(os.Args); n > 2 && strings.HasPrefix(os.Args[n-2], "-") {
+		cli.DefaultCompleteWithFlags(c.Command)(c)
+		return
+	}
+	if c.NArg() > 0 && c.Command.Name != "destroy" {
+		return
+	}
+	if s.adapter == nil {
+		if err := s.setup(c); err != nil {
+			return
+		}
+	}
+	ctx, cancel := context.WithTimeout(c.Context, completionTimeout)
+	defer cancel()
+	envs, err := s.adapter.List(ctx)
+	if err != nil {
+		return
+	}
+	for _, e := range envs {
+		fmt.Fprintln(s.cfg.Stdout, e.ID)
+	}
+}
+
 // rootAction runs when no command is given, or an unknown one.
 func (s *session) rootAction(c *cli.Context) error {
 	if c.Args().Present() {
@@ -252,22 +296,66 @@ func (s *session) rootAction(c *cli.Context) error {
 }
 
 // usageError turns a flag parsing error of urfave/cli into kenv's
-// INVALID_CONFIG error, with the command whose help lists the flags.
+// INVALID_CONFIG error, with the command whose help lists the options.
 func (s *session) usageError(c *cli.Context, err error) error {
 	name := "kenv"
 	op := ""
+	var flags []cli.Flag
 	if c.Command != nil && c.Command.Name != "" {
 		op = c.Command.Name
 		name = "kenv " + op
+		flags = c.Command.Flags
+	} else if c.App != nil {
+		flags = c.App.Flags
 	}
-	msg := err.Error()
-	if flag, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
-		msg = fmt.Sprintf("unknown option --%s", flag)
-		if op != "" && isGlobalFlag(flag) {
-			msg += fmt.Sprintf("; --%s is a global option, so put it before the command: kenv --%s ... %s", flag, flag, op)
+	return usagef(op, "%s; run `%s --help` for the options", describeFlagError(err.Error(), op, flags), name)
+}
+
+// Errors of the standard library's flag package, which urfave/cli returns
+// as they are.
+var (
+	undefinedFlagPattern = regexp.MustCompile(`^flag provided but not defined: -+(.*)$`)
+	invalidValuePattern  = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for flag -+([^:]*): (.*)$`)
+	missingValuePattern  = regexp.MustCompile(`^flag needs an argument: -+(.*)$`)
+)
+
+// describeFlagError rewords a flag package error with kenv's option names
+// and, for an invalid value, the form the option takes.
+func describeFlagError(msg, op string, flags []cli.Flag) string {
+	if m := undefinedFlagPattern.FindStringSubmatch(msg); m != nil {
+		out := fmt.Sprintf("unknown option %s", dashed(m[1]))
+		if op != "" && isGlobalFlag(m[1]) {
+			out += fmt.Sprintf("; %s is a global option, so put it before the command: kenv %s ... %s", dashed(m[1]), dashed(m[1]), op)
 		}
+		return out
 	}
-	return usagef(op, "%s; run `%s --help` for the options", msg, name)
+	if m := missingValuePattern.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("option %s needs a value", dashed(m[1]))
+	}
+	if m := invalidValuePattern.FindStringSubmatch(msg); m != nil {
+		out := fmt.Sprintf("invalid %s %q", dashed(m[2]), m[1])
+		for _, f := range flags {
+			if !slices.Contains(f.Names(), m[2]) {
+				continue
+			}
+			switch f.(type) {
+			case *cli.DurationFlag:
+				out += "; use a duration such as 30s, 5m or 1h30m"
+			case *cli.IntFlag:
+				out += "; use a whole number"
+			}
+		}
+		return out
+	}
+	return msg
+}
+
+// dashed writes an option name as typed: -i or --timeout.
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
 }
 
 // isGlobalFlag reports whether name is a root option that a command does not

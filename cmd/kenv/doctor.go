@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -18,8 +17,8 @@ func (s *session) doctorCommand() *cli.Command {
 		UsageText: "kenv doctor [options]",
 		Description: `Checks the engine client binary, whether it is Docker or Podman, the
 client and server versions, whether the daemon answers and whether kenv
-can list its environments. Prints one line per check, "ok", "warn" or
-"FAIL" with what to do about a problem. Exits 0 when kenv can work, 123
+can list its environments. Prints one line per check, "ok" or "FAIL" with
+what to do about the problem. Exits 0 when kenv can work, 123
 when the engine is missing or does not answer, and 125 for other failures.`,
 		Flags:  []cli.Flag{jsonFlag()},
 		Action: s.doctor,
@@ -29,19 +28,18 @@ when the engine is missing or does not answer, and 125 for other failures.`,
 // Statuses of a doctor check.
 const (
 	checkOK   = "ok"
-	checkWarn = "warn"
 	checkFail = "fail"
 )
 
 // doctorCheck is the result of one check.
 type doctorCheck struct {
 	Name   string `json:"name"`
-	Status string `json:"status"` // checkOK, checkWarn or checkFail
+	Status string `json:"status"` // checkOK or checkFail
 	Detail string `json:"detail"`
 	Fix    string `json:"fix,omitempty"`
 }
 
-// doctorJSON is what doctor --json prints.
+// doctorJSON is the output of doctor --json.
 type doctorJSON struct {
 	OK     bool               `json:"ok"`
 	Engine adapter.EngineInfo `json:"engine"`
@@ -109,7 +107,9 @@ func (s *session) runDoctorChecks(ctx context.Context) *doctorReport {
 	info.Path = path
 	r.Engine = info
 	var e *adapter.Error
-	errors.As(err, &e)
+	if err != nil {
+		e = asKenvError(err)
+	}
 
 	if info.ClientVersion == "" {
 		detail := fmt.Sprintf("`%s version` gave no client version", s.engine)
@@ -125,7 +125,7 @@ func (s *session) runDoctorChecks(ctx context.Context) *doctorReport {
 		code := exitEngine
 		detail := "the daemon does not answer"
 		if e != nil {
-			detail += ": " + errorSummary(e)
+			detail += engineSaid(e)
 			code = exitCodeOf(e.Code)
 		}
 		r.fail("daemon", detail, daemonFix(info.Kind, s.engine), code)
@@ -139,11 +139,8 @@ func (s *session) runDoctorChecks(ctx context.Context) *doctorReport {
 
 	envs, err := s.adapter.List(ctx)
 	if err != nil {
-		detail := err.Error()
-		if errors.As(err, &e) {
-			detail = errorSummary(e)
-		}
-		r.fail("environments", "listing kenv's environments failed: "+detail, "run `"+s.engine+" ps --all` to see the engine's own message", exitFailed)
+		e = asKenvError(err)
+		r.fail("environments", "listing kenv's environments failed"+engineSaid(e), "run `"+s.engine+" ps --all` to see the engine's own message", exitCodeOf(e.Code))
 		return r
 	}
 	r.add("environments", checkOK, fmt.Sprintf("%s with kenv's labels; list them with `kenv ls`", countNoun(len(envs), "environment")), "")
@@ -165,11 +162,7 @@ func (s *session) describeEndpoint() string {
 }
 
 func describeClient(info adapter.EngineInfo) string {
-	kind := info.Kind
-	if kind == "" {
-		kind = "unknown engine"
-	}
-	out := fmt.Sprintf("%s client %s", kind, info.ClientVersion)
+	out := fmt.Sprintf("%s client %s", info.Kind, info.ClientVersion)
 	if info.ClientAPI != "" {
 		out += " (API " + info.ClientAPI + ")"
 	}
@@ -211,6 +204,18 @@ func errorSummary(e *adapter.Error) string {
 		msg += ": " + e.Err.Error()
 	}
 	return msg + " [" + string(e.Code) + "]"
+}
+
+// engineSaid returns ": engine said: STDERR" for an error with the engine's
+// stderr, else ": CAUSE" or, with neither, the error's message.
+func engineSaid(e *adapter.Error) string {
+	switch {
+	case e.Meta["stderr"] != "":
+		return ": engine said: " + e.Meta["stderr"]
+	case e.Err != nil:
+		return ": " + e.Err.Error()
+	}
+	return ": " + e.Message
 }
 
 // writeDoctorChecks prints "STATUS  NAME: DETAIL; fix: FIX" per check.

@@ -84,9 +84,9 @@ func (s *session) reportError(ctx context.Context, err error, args []string) int
 	return exitCodeOf(e.Code)
 }
 
-// asKenvError returns err as an *adapter.Error. GC joins one error per
-// environment; the first one decides the code and the others stay in the
-// message.
+// asKenvError returns err as an *adapter.Error. When gc or destroy joined
+// one error per environment, the first one decides the code and the message
+// says how many failed.
 func asKenvError(err error) *adapter.Error {
 	var e *adapter.Error
 	if errors.As(err, &e) {
@@ -106,9 +106,14 @@ func interruptedError(ctx context.Context, e *adapter.Error) *adapter.Error {
 	if c := context.Cause(ctx); c != nil {
 		cause = c.Error()
 	}
-	msg := fmt.Sprintf("interrupted (%s); kenv stopped the engine client", cause)
-	if e.Op == "exec" {
+	var msg string
+	switch e.Op {
+	case "exec":
 		msg = fmt.Sprintf("interrupted (%s); kenv stopped the command and killed its processes inside the environment, unless a warning above says that failed", cause)
+	case "provision":
+		msg = fmt.Sprintf("interrupted (%s); kenv stopped the provision and removed what it had created, unless a warning above says that failed", cause)
+	default:
+		msg = fmt.Sprintf("interrupted (%s); kenv stopped the engine client", cause)
 	}
 	return &adapter.Error{
 		Code:    codeInterrupted,

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -15,32 +14,37 @@ import (
 func execFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.DurationFlag{
-			Name:  "timeout",
-			Usage: "maximum run time, such as 30s or 5m; when it passes, the command and every process it started are killed and kenv exits 124 (default: no limit)",
+			Name:        "timeout",
+			Usage:       "maximum run `DURATION`, such as 30s or 5m; when it passes, the command and every process it started are killed and kenv exits 124",
+			DefaultText: "no limit",
 		},
 		&cli.StringFlag{
-			Name:    "workdir",
-			Aliases: []string{"w"},
-			Usage:   "absolute working directory inside the environment (default: the image's)",
+			Name:        "workdir",
+			Aliases:     []string{"w"},
+			Usage:       "absolute working `DIR` inside the environment",
+			DefaultText: "the image's",
 		},
 		&cli.StringFlag{
-			Name:    "user",
-			Aliases: []string{"u"},
-			Usage:   "user to run as: NAME, UID or UID:GID (default: the image's)",
+			Name:        "user",
+			Aliases:     []string{"u"},
+			Usage:       "`USER` to run as: a name, UID or UID:GID",
+			DefaultText: "the image's",
 		},
 		&cli.StringSliceFlag{
 			Name:    "env",
 			Aliases: []string{"e"},
-			Usage:   "environment variable NAME=VALUE for this command; a bare NAME copies it from kenv's environment (repeatable)",
+			Usage:   "environment variable `NAME=VALUE` for this command; a bare NAME copies it from kenv's environment (repeatable)",
 		},
 		&cli.StringFlag{
-			Name:  "max-output",
-			Usage: "bytes kept of each of stdout and stderr, with an optional k, m or g suffix; beyond it the middle is dropped; -1 keeps everything (default: 1m)",
+			Name:        "max-output",
+			Usage:       "`BYTES` kept of each of stdout and stderr, with an optional k, m or g suffix; beyond it the middle is dropped; -1 keeps everything",
+			DefaultText: "1m",
 		},
 		&cli.BoolFlag{
-			Name:    "interactive",
-			Aliases: []string{"i"},
-			Usage:   "copy kenv's stdin to the command's stdin",
+			Name:               "interactive",
+			Aliases:            []string{"i"},
+			Usage:              "copy kenv's stdin to the command's stdin",
+			DisableDefaultText: true,
 		},
 		jsonFlag(),
 	}
@@ -58,7 +62,11 @@ everything after "--" is the command.
 
 With --json, kenv prints one object with exit_code, stdout, stderr (as
 strings: bytes that are not valid UTF-8 become U+FFFD), started_at,
-finished_at and the *_truncated and *_dropped_bytes fields.`,
+finished_at and the *_truncated and *_dropped_bytes fields.
+
+After --timeout or Ctrl-C, kenv prints the output gathered so far, then
+its error; with --json the result on stdout has exit_code -1 and the
+error object goes to stderr.`,
 		Flags:  execFlags(),
 		Action: s.exec,
 	}
@@ -109,7 +117,10 @@ func (s *session) exec(c *cli.Context) error {
 func (s *session) sh(c *cli.Context) error {
 	const op = "exec"
 	args := c.Args().Slice()
-	if len(args) > 1 && strings.HasPrefix(args[1], "-") {
+	switch {
+	case len(args) > 1 && args[1] == "--":
+		args = append(args[:1:1], args[2:]...)
+	case len(args) > 1 && strings.HasPrefix(args[1], "-"):
 		return misplacedOption("sh", args[1])
 	}
 	if len(args) < 2 {
@@ -128,7 +139,7 @@ func (s *session) sh(c *cli.Context) error {
 		req.Shell = script
 	} else {
 		// "sh" becomes $0, as `sh -c` expects a name before the arguments.
-		req.Argv = append([]string{"sh", "-c", script, "sh"}, args[2:]...)
+		req.Argv = append([]string{"sh", "-c", "--", script, "sh"}, args[2:]...)
 	}
 	return s.runExec(c, envID, req)
 }
@@ -215,35 +226,28 @@ func (s *session) writeExecOutput(result adapter.ExecResult) error {
 		dropped = append(dropped, fmt.Sprintf("%d bytes of stderr", result.StderrDropped))
 	}
 	if len(dropped) > 0 {
+		if n := len(result.Stderr); n > 0 && result.Stderr[n-1] != '\n' {
+			// The warning starts a line of its own.
+			fmt.Fprintln(s.cfg.Stderr)
+		}
 		fmt.Fprintf(s.cfg.Stderr, "kenv: warning: output exceeded --max-output, so kenv dropped the middle %s; raise --max-output, or pass -1 to keep everything\n", strings.Join(dropped, " and "))
+	}
+	if result.OOMKilled {
+		fmt.Fprintf(s.cfg.Stderr, "kenv: warning: the command was killed (exit status %d) and the environment has had an out-of-memory kill, so its memory limit is the likely cause; provision with a larger --memory\n", result.ExitCode)
 	}
 	return nil
 }
 
-// execJSON is the ExecResult as --json prints it: the same fields, with
-// stdout and stderr as strings instead of base64.
+// execJSON is the ExecResult as --json prints it: every field of the
+// library's type, with stdout and stderr as strings instead of base64. The
+// outer Stdout and Stderr hide the embedded ones, because encoding/json
+// prefers the less nested field of the same name.
 type execJSON struct {
-	ExitCode        int       `json:"exit_code"`
-	Stdout          string    `json:"stdout"`
-	Stderr          string    `json:"stderr"`
-	Started         time.Time `json:"started_at"`
-	Finished        time.Time `json:"finished_at"`
-	StdoutTruncated bool      `json:"stdout_truncated"`
-	StdoutDropped   int64     `json:"stdout_dropped_bytes"`
-	StderrTruncated bool      `json:"stderr_truncated"`
-	StderrDropped   int64     `json:"stderr_dropped_bytes"`
+	adapter.ExecResult
+	Stdout string `json:"stdout"`
+	Stderr string `json:"stderr"`
 }
 
 func newExecJSON(r adapter.ExecResult) execJSON {
-	return execJSON{
-		ExitCode:        r.ExitCode,
-		Stdout:          string(r.Stdout),
-		Stderr:          string(r.Stderr),
-		Started:         r.Started,
-		Finished:        r.Finished,
-		StdoutTruncated: r.StdoutTruncated,
-		StdoutDropped:   r.StdoutDropped,
-		StderrTruncated: r.StderrTruncated,
-		StderrDropped:   r.StderrDropped,
-	}
+	return execJSON{ExecResult: r, Stdout: string(r.Stdout), Stderr: string(r.Stderr)}
 }

@@ -18,17 +18,26 @@ func (s *session) gcCommand() *cli.Command {
 --older-than ago, whichever process created it, and the kenv volumes whose
 environment's container is gone. Without --older-than it destroys every
 environment, but leaves volumes without a container alone for 10 minutes,
-because a running provision may own them. Prints one line per environment.
+because a running provision may own them. --orphans narrows the selection
+to environments whose --owner process has exited. Prints one line per
+environment.
 Use --dry-run first: gc on a shared engine also removes environments that
 other programs are still using.`,
 		Flags: []cli.Flag{
 			&cli.DurationFlag{
-				Name:  "older-than",
-				Usage: "destroy only environments created more than this long ago, such as 30m or 24h (default: all)",
+				Name:        "older-than",
+				Usage:       "destroy only environments created more than `DURATION` ago, such as 30m or 24h",
+				DefaultText: "any age",
 			},
 			&cli.BoolFlag{
-				Name:  "dry-run",
-				Usage: "print what would be destroyed and destroy nothing",
+				Name:               "orphans",
+				Usage:              "destroy only environments whose owner process, set with provision --owner, has exited on this host",
+				DisableDefaultText: true,
+			},
+			&cli.BoolFlag{
+				Name:               "dry-run",
+				Usage:              "print what would be destroyed and destroy nothing",
+				DisableDefaultText: true,
 			},
 			jsonFlag(),
 		},
@@ -36,7 +45,7 @@ other programs are still using.`,
 	}
 }
 
-// gcJSON is what gc --json prints.
+// gcJSON is the output of gc --json.
 type gcJSON struct {
 	Items []adapter.GCItem `json:"items"`
 }
@@ -46,7 +55,7 @@ func (s *session) gc(c *cli.Context) error {
 	if c.Args().Present() {
 		return usagef(op, "unexpected argument %q; gc takes only options, and destroy removes given environments", c.Args().First())
 	}
-	opts := adapter.GCOptions{OlderThan: c.Duration("older-than"), DryRun: c.Bool("dry-run")}
+	opts := adapter.GCOptions{OlderThan: c.Duration("older-than"), DryRun: c.Bool("dry-run"), Orphans: c.Bool("orphans")}
 	if opts.OlderThan < 0 {
 		return flagError(op, "older-than", "invalid --older-than %s; use a positive duration such as 30m", opts.OlderThan)
 	}

@@ -97,18 +97,26 @@ func (tc *testCLI) assertNoEngineCalls(t *testing.T) {
 	}
 }
 
+// ownerLabelPattern matches the owner labels that the adapter adds to
+// everything it creates, empty since kenv sets Options.NoOwner.
+var ownerLabelPattern = regexp.MustCompile(`--label kenv\.owner\.[a-z]+=\S* `)
+
 // assertCommands compares the engine calls with want, each argv joined by
-// spaces.
+// spaces, without owner labels.
 func (tc *testCLI) assertCommands(t *testing.T, want ...string) {
 	t.Helper()
-	if diff := cmp.Diff(want, tc.fake.Commands()); diff != "" {
+	var got []string
+	for _, cmd := range tc.fake.Commands() {
+		got = append(got, ownerLabelPattern.ReplaceAllString(cmd, ""))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("engine calls mismatch (-want +got):\n%s", diff)
 	}
 }
 
 // timestampPattern matches the times that change from run to run: those of
 // exec results and of slog records.
-var timestampPattern = regexp.MustCompile(`("(?:started_at|finished_at)":)"[^"]*"|\btime=\S+`)
+var timestampPattern = regexp.MustCompile(`("(?:started_at|finished_at)":)"[^"]*"|\b(?:time|elapsed)=\S+`)
 
 // normalize replaces generated ids and run-dependent times with fixed
 // placeholders, so the output can be compared with a golden file.
@@ -117,8 +125,8 @@ func normalize(s, envID string) string {
 		s = strings.ReplaceAll(s, envID, "GENERATEDID")
 	}
 	return timestampPattern.ReplaceAllStringFunc(s, func(m string) string {
-		if strings.HasPrefix(m, "time=") {
-			return "time=TIME"
+		if key, _, ok := strings.Cut(m, "="); ok && !strings.HasPrefix(m, `"`) {
+			return key + "=" + strings.ToUpper(key)
 		}
 		key, _, _ := strings.Cut(m, ":")
 		return key + `:"TIME"`
@@ -130,8 +138,8 @@ func normalize(s, envID string) string {
 func checkGolden(t *testing.T, name string, r cliResult, envID string) {
 	t.Helper()
 	got := "-- exit --\n" + strconv.Itoa(r.Exit) + "\n" +
-		"-- stdout --\n" + normalize(r.Stdout, envID) +
-		"-- stderr --\n" + normalize(r.Stderr, envID)
+		"-- stdout --\n" + goldenSection(normalize(r.Stdout, envID)) +
+		"-- stderr --\n" + goldenSection(normalize(r.Stderr, envID))
 	path := filepath.Join("testdata", name+".golden")
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -152,6 +160,15 @@ func checkGolden(t *testing.T, name string, r cliResult, envID string) {
 	if diff := cmp.Diff(string(want), got); diff != "" {
 		t.Errorf("output differs from %s (-want +got); rewrite it with `go test ./cmd/kenv -update` if the change is intended:\n%s", path, diff)
 	}
+}
+
+// goldenSection ends output that lacks a final newline with a marker line,
+// so that the next section header starts a line of its own.
+func goldenSection(s string) string {
+	if s == "" || strings.HasSuffix(s, "\n") {
+		return s
+	}
+	return s + "\n[no newline at end]\n"
 }
 
 // recorded returns engine output recorded from a real engine by

@@ -21,21 +21,25 @@ RFC 3339 in UTC and SOURCE stdout or stderr, in timestamp order. With
 message. Output of exec commands is not part of the logs.`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{
-				Name:    "follow",
-				Aliases: []string{"f"},
-				Usage:   "keep printing new entries until the main process exits or kenv is interrupted",
+				Name:               "follow",
+				Aliases:            []string{"f"},
+				Usage:              "keep printing new entries until the main process exits or kenv is interrupted",
+				DisableDefaultText: true,
 			},
 			&cli.StringFlag{
-				Name:  "since",
-				Usage: "show entries from this long ago, such as 10m or 1h30m, or from a time, such as 2024-05-01T12:00:00Z (default: from the start)",
+				Name:        "since",
+				Usage:       "show entries newer than `DURATION|TIME`: a duration ago, such as 10m or 1h30m, or a time, such as 2024-05-01T12:00:00Z or Unix seconds",
+				DefaultText: "from the start",
 			},
 			&cli.StringFlag{
-				Name:  "until",
-				Usage: "show entries up to this long ago or up to a time, in the forms of --since (default: to the end)",
+				Name:        "until",
+				Usage:       "show entries older than `DURATION|TIME`, in the forms of --since",
+				DefaultText: "to the end",
 			},
 			&cli.IntFlag{
-				Name:  "tail",
-				Usage: "show only the last N entries, N at least 1 (default: all)",
+				Name:        "tail",
+				Usage:       "show only the last `N` entries, N at least 1",
+				DefaultText: "all",
 			},
 			jsonFlag(),
 		},
@@ -92,8 +96,7 @@ var unixTimePattern = regexp.MustCompile(`^[0-9]+(\.[0-9]{1,9})?$`)
 
 // logTimeLayouts are the time forms that kenv passes to the engine's
 // --since and --until besides durations and Unix seconds. The docker 20.10
-// and 28 clients accept each of them, and read a time without a zone as
-// local time.
+// and 28 clients accept each of them.
 var logTimeLayouts = []string{
 	time.RFC3339Nano,
 	"2006-01-02T15:04:05.999999999",

@@ -22,7 +22,7 @@ with every field and label of each environment.`,
 	}
 }
 
-// lsJSON is what ls --json prints.
+// lsJSON is the output of ls --json.
 type lsJSON struct {
 	Environments []adapter.Environment `json:"environments"`
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -22,48 +24,58 @@ a sleep binary unless --command is given.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{
 				Name:  "image",
-				Usage: "image to start from, such as debian:12 or a reference printed by snapshot (required)",
+				Usage: "`IMAGE` to start from, such as debian:12 or a reference printed by snapshot (required)",
 			},
 			&cli.StringFlag{
-				Name:  "cpus",
-				Usage: "CPU limit as a number of CPUs, such as 0.5 or 2 (default: no limit)",
+				Name:        "cpus",
+				Usage:       "CPU limit as a `NUMBER` of CPUs, such as 0.5 or 2",
+				DefaultText: "no limit",
 			},
 			&cli.StringFlag{
-				Name:  "memory",
-				Usage: "memory limit in bytes, or with a k, m or g suffix (powers of 1024), such as 512m; at least 6m (default: no limit)",
+				Name:        "memory",
+				Usage:       "memory limit in `BYTES`, or with a k, m or g suffix (powers of 1024), such as 512m; at least 6m",
+				DefaultText: "no limit",
 			},
 			&cli.StringSliceFlag{
 				Name:  "env",
-				Usage: "environment variable NAME=VALUE for the main process and every exec; a bare NAME copies it from kenv's environment (repeatable)",
+				Usage: "environment variable `NAME=VALUE` for the main process and every exec; a bare NAME copies it from kenv's environment (repeatable)",
 			},
 			&cli.StringSliceFlag{
 				Name:  "volume",
-				Usage: "named volume NAME:/path or NAME:/path:ro, created empty with the environment and removed by destroy (repeatable)",
+				Usage: "named volume `NAME:/path[:ro]`, created empty with the environment and removed by destroy (repeatable)",
 			},
 			&cli.StringSliceFlag{
 				Name:  "mount",
-				Usage: "host directory /host/path:/path or /host/path:/path:ro to bind-mount; destroy leaves it in place (repeatable)",
+				Usage: "host directory `/host/path:/path[:ro]` to bind-mount; destroy leaves it in place (repeatable)",
 			},
 			&cli.BoolFlag{
-				Name:  "no-internet",
-				Usage: "give the environment no network but loopback (default: the engine's default network)",
+				Name:               "no-internet",
+				Usage:              "give the environment no network but loopback, instead of the engine's default network",
+				DisableDefaultText: true,
 			},
 			&cli.StringSliceFlag{
 				Name:  "label",
-				Usage: "container label KEY=VALUE; keys starting with kenv. are reserved (repeatable)",
+				Usage: "container label `KEY=VALUE`; keys starting with kenv. are reserved (repeatable)",
 			},
 			&cli.StringFlag{
 				Name:  "pull",
 				Value: string(adapter.PullMissing),
-				Usage: "when to pull the image: missing, always or never",
+				Usage: "`POLICY` for pulling the image: missing (only when absent), always or never",
 			},
 			&cli.StringSliceFlag{
-				Name:  "command",
-				Usage: "main process, one --command per argument, replacing the image's entrypoint and command (default: sleep infinity)",
+				Name:        "command",
+				Usage:       "main process, one `ARG` per --command, replacing the image's entrypoint and command",
+				DefaultText: "sleep infinity",
+			},
+			&cli.IntFlag{
+				Name:        "owner",
+				Usage:       "`PID` of the environment's owner process on this host, such as $$ in a shell script; gc --orphans destroys the environment once that process has exited",
+				DefaultText: "no owner",
 			},
 			&cli.BoolFlag{
-				Name:  "allow-engine-socket",
-				Usage: "allow a --mount of the engine's own socket, which gives the environment control of the host's engine",
+				Name:               "allow-engine-socket",
+				Usage:              "allow a --mount of the engine's own socket, which gives the environment control of the host's engine",
+				DisableDefaultText: true,
 			},
 			jsonFlag(),
 		},
@@ -97,6 +109,19 @@ func (s *session) provision(c *cli.Context) error {
 		return err
 	}
 
+	var owner *adapter.Owner
+	if c.IsSet("owner") {
+		pid := c.Int("owner")
+		if pid <= 0 {
+			return flagError(op, "owner", "invalid --owner %d; pass the id of a running process on this host, such as $$ in a shell script", pid)
+		}
+		o, err := adapter.ProcessOwner(pid)
+		if err != nil {
+			return flagError(op, "owner", "invalid --owner %d: %v; pass the id of a running process on this host", pid, err)
+		}
+		owner = &o
+	}
+
 	cfg := adapter.EnvConfig{
 		Image:             c.String("image"),
 		PullPolicy:        adapter.PullPolicy(c.String("pull")),
@@ -108,6 +133,7 @@ func (s *session) provision(c *cli.Context) error {
 		NoInternet:        c.Bool("no-internet"),
 		Labels:            labels,
 		Command:           c.StringSlice("command"),
+		Owner:             owner,
 		AllowEngineSocket: c.Bool("allow-engine-socket"),
 	}
 
@@ -117,7 +143,7 @@ func (s *session) provision(c *cli.Context) error {
 	}
 	environment, err := s.adapter.Provision(ctx, cfg)
 	if err != nil {
-		return err
+		return withFlagNames(err)
 	}
 
 	if s.json {
@@ -141,4 +167,16 @@ func (s *session) provision(c *cli.Context) error {
 		return e
 	}
 	return nil
+}
+
+// withFlagNames rewords the adapter's advice that names an EnvConfig field
+// to name the option instead.
+func withFlagNames(err error) error {
+	var e *adapter.Error
+	if !errors.As(err, &e) || !strings.Contains(e.Message, "set AllowEngineSocket") {
+		return err
+	}
+	c := *e
+	c.Message = strings.ReplaceAll(c.Message, "set AllowEngineSocket", "pass --allow-engine-socket")
+	return &c
 }

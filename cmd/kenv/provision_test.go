@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -75,7 +78,7 @@ func TestProvisionJSON(t *testing.T) {
 	}
 }
 
-func TestProvisionMissingImageFailsAndCleansUp(t *testing.T) {
+func TestProvisionImageMissing(t *testing.T) {
 	tc := newTestCLI()
 	tc.fake.On("image", "inspect").Returns("[]\n", recorded(t, "docker-20.10/failures/image-inspect-missing.stderr"),
 		recordedExit(t, "docker-20.10/failures/image-inspect-missing.exit"))
@@ -111,6 +114,9 @@ func TestProvisionInvalidFlagsRunNothing(t *testing.T) {
 		{"label-reserved", append(image, "--label", "kenv.x=1")},
 		{"label-no-equals", append(image, "--label", "team")},
 		{"pull-unknown", append(image, "--pull", "sometimes")},
+		{"owner-zero", append(image, "--owner", "0")},
+		{"owner-word", append(image, "--owner", "me")},
+		{"owner-gone", append(image, "--owner", "2147483647")},
 		{"image-missing", []string{"provision", "--memory", "512m"}},
 		{"image-invalid", []string{"provision", "--image", "Not An Image"}},
 		{"argument", append(image, "extra")},
@@ -134,6 +140,27 @@ func TestProvisionInvalidFlagsRunNothing(t *testing.T) {
 			checkGolden(t, "provision-invalid/"+c.name, r, "")
 			tc.assertNoEngineCalls(t)
 		})
+	}
+}
+
+func TestProvisionRecordsOwner(t *testing.T) {
+	tc := newTestCLI()
+	tc.onProvision(t)
+	pid := strconv.Itoa(os.Getpid())
+
+	r := tc.run(t, "provision", "--image", "kenv-test/busybox:latest", "--owner", pid)
+
+	if r.Exit != 0 {
+		t.Fatalf("exit = %d, stderr %q, want 0", r.Exit, r.Stderr)
+	}
+	var run []string
+	for _, c := range tc.fake.Calls() {
+		if c.Args[0] == "run" {
+			run = c.Args
+		}
+	}
+	if !slices.Contains(run, "kenv.owner.pid="+pid) {
+		t.Errorf("run args = %q, want the label kenv.owner.pid=%s", run, pid)
 	}
 }
 

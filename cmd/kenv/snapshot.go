@@ -20,8 +20,9 @@ not part of the image. Provision with --image REFERENCE to restore it;
 destroy keeps snapshot images.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{
-				Name:  "name",
-				Usage: "snapshot name, which becomes the image tag (default: latest)",
+				Name:        "name",
+				Usage:       "snapshot `NAME`, which becomes the image tag",
+				DefaultText: "latest",
 			},
 			jsonFlag(),
 		},

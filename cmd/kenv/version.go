@@ -20,7 +20,14 @@ everything it creates. kenv doctor prints the engine's versions.`,
 	}
 }
 
-// versionJSON is what version --json prints.
+func init() {
+	// `kenv --version` prints the same line as `kenv version`.
+	cli.VersionPrinter = func(c *cli.Context) {
+		fmt.Fprintf(c.App.Writer, "kenv %s\n", c.App.Version)
+	}
+}
+
+// versionJSON is the output of version --json.
 type versionJSON struct {
 	Version string `json:"version"`
 }
