@@ -59,7 +59,6 @@ demo: engine build
 golden:
 	KENV_GOLDEN_RECORD=1 KENV_GOLDEN_ENGINE='$(ENGINE)' KENV_GOLDEN_NAME='$(GOLDEN)' \
 		$(GO) test -count=1 -timeout 10m -v -run '^TestRecordGolden$$' ./adapter
-	$(GO) test -count=1 -run '^TestContract$$' ./adapter
 
 bench:
 	@echo "make bench: not yet implemented" >&2

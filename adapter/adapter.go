@@ -225,7 +225,7 @@ func (d *Docker) run(ctx context.Context, c call) (dockercli.Result, error) {
 			Code:    CodeDockerUnavailable,
 			Op:      c.op,
 			EnvID:   c.envID,
-			Message: fmt.Sprintf("cannot run the engine client %q; install docker (or podman) or point kenv at the binary with the engine option", d.engine),
+			Message: fmt.Sprintf("cannot run the engine client %q; install docker (or podman), or name the binary with --engine or KENV_ENGINE (Options.Engine in the library)", d.engine),
 			Err:     err,
 		}
 	case ctx.Err() != nil:

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -102,7 +104,7 @@ func TestProvisionSuccess(t *testing.T) {
 		"volume create --label kenv.env=" + envID + " --label kenv.managed=true" + noOwner +
 			" --label kenv.version=0.1.0 --label kenv.volume=data kenv-" + envID + "-data",
 		"run --detach --name kenv-" + envID +
-			" --label kenv.env=" + envID + " --label kenv.managed=true" + noOwner + " --label kenv.version=0.1.0 --label team=a,b=c" +
+			" --label kenv.env=" + envID + " --label kenv.env-names=TOKEN --label kenv.managed=true" + noOwner + " --label kenv.version=0.1.0 --label team=a,b=c" +
 			" --env TOKEN=s3cret-value --cpus 0.5 --memory 536870912 --network none" +
 			" --mount type=volume,source=kenv-" + envID + "-data,target=/data --init --pull never" +
 			" --entrypoint sleep kenv-test/busybox:latest infinity",
@@ -188,6 +190,33 @@ func TestProvisionInvalidConfigRunsNothing(t *testing.T) {
 				t.Errorf("engine was called for an invalid config: %q", calls)
 			}
 		})
+	}
+}
+
+func TestEngineSocketBehindSymlinkRejected(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	link := filepath.Join(dir, "innocent")
+	if err := os.Symlink("/var/run/docker.sock", link); err != nil {
+		t.Fatal(err)
+	}
+	linkToRun := filepath.Join(dir, "run")
+	if err := os.Symlink("/run", linkToRun); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{link, linkToRun} {
+		_, err := planProvision(EnvConfig{Image: "busybox", Binds: []BindMount{{Source: src, Target: "/x"}}})
+		if !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("bind of %s: %v, want INVALID_CONFIG", src, err)
+		}
+	}
+}
+
+func TestTrimStderrDropsClientHints(t *testing.T) {
+	t.Parallel()
+	in := "docker: Error response from daemon: invalid mount config.\nSee 'docker run --help'.\n"
+	if got, want := trimStderr([]byte(in)), "docker: Error response from daemon: invalid mount config."; got != want {
+		t.Errorf("trimStderr = %q, want %q", got, want)
 	}
 }
 

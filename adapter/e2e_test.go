@@ -475,7 +475,8 @@ func TestE2ESnapshotRestores(t *testing.T) {
 	t.Parallel()
 	d := e2eAdapter(t)
 	ctx := context.Background()
-	env := provisionE2E(t, d, EnvConfig{})
+	const secret = "very-secret-value-123"
+	env := provisionE2E(t, d, EnvConfig{Env: map[string]string{"TOKEN": secret, "PATH": "/custom:/bin"}})
 
 	execE2E(t, d, env.ID, ExecRequest{Shell: "echo from-snapshot > /root/state"})
 	snap, err := d.Snapshot(ctx, env.ID, SnapshotOptions{Name: "Step One"})
@@ -488,10 +489,19 @@ func TestE2ESnapshotRestores(t *testing.T) {
 		t.Errorf("snapshot = %+v, want ref %s, an image id and a time", snap, SnapshotRef(env.ID, "Step One"))
 	}
 
+	imageEnv := engineOutput(t, "image", "inspect", "--format", "{{json .Config.Env}}", snap.Ref)
+	if strings.Contains(imageEnv, secret) || strings.Contains(imageEnv, "/custom") {
+		t.Errorf("snapshot image env %s keeps a provisioned value", imageEnv)
+	}
+
 	restored := provisionE2E(t, d, EnvConfig{Image: snap.Ref, PullPolicy: PullNever})
 	res := execE2E(t, d, restored.ID, ExecRequest{Argv: []string{"cat", "/root/state"}})
 	if string(res.Stdout) != "from-snapshot\n" {
 		t.Errorf("restored file = %q, want %q", res.Stdout, "from-snapshot\n")
+	}
+	res = execE2E(t, d, restored.ID, ExecRequest{Shell: `printf '%s|%s' "$TOKEN" "$PATH"`})
+	if string(res.Stdout) != "|/bin" {
+		t.Errorf("restored TOKEN|PATH = %q, want %q (empty token, the image's PATH)", res.Stdout, "|/bin")
 	}
 	if restored.Labels[LabelEnv] != restored.ID {
 		t.Errorf("restored environment carries env label %q, want its own id %s", restored.Labels[LabelEnv], restored.ID)

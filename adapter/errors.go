@@ -139,10 +139,22 @@ func invalid(op, field, format string, args ...any) *Error {
 const maxStderr = 2048
 
 // trimStderr shortens engine stderr for an error: surrounding space goes,
-// and only the last maxStderr bytes stay, because the engine prints its
-// reason last.
+// so do the client's hints that name its own commands ("See 'docker run
+// --help'."), which mislead a kenv user, and only the last maxStderr bytes
+// stay, because the engine prints its reason last.
 func trimStderr(b []byte) string {
-	s := strings.TrimSpace(string(b))
+	var kept []string
+	for _, line := range strings.Split(string(b), "\n") {
+		trimmed := strings.TrimSpace(line)
+		if strings.HasPrefix(trimmed, "See '") && strings.HasSuffix(trimmed, "--help'.") {
+			continue
+		}
+		if strings.HasPrefix(trimmed, "Run '") && strings.HasSuffix(trimmed, "--help' for more information") {
+			continue
+		}
+		kept = append(kept, line)
+	}
+	s := strings.TrimSpace(strings.Join(kept, "\n"))
 	if len(s) > maxStderr {
 		s = "..." + s[len(s)-maxStderr:]
 	}

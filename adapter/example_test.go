@@ -12,10 +12,15 @@ import (
 // Example is the README's library example. It is compiled with the tests
 // but not run, because it needs an engine.
 func Example() {
-	ctx := context.Background()
+	if err := run(context.Background()); err != nil {
+		log.Fatal(err) // an *adapter.Error; errors.Is(err, adapter.ErrExecTimeout) and friends
+	}
+}
+
+func run(ctx context.Context) error {
 	kenv, err := adapter.New(adapter.Options{Engine: "docker"}) // or "podman"
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 
 	env, err := kenv.Provision(ctx, adapter.EnvConfig{
@@ -26,9 +31,9 @@ func Example() {
 		Volumes:    []adapter.VolumeMount{{Name: "work", Target: "/work"}},
 	})
 	if err != nil {
-		log.Fatal(err) // *adapter.Error; errors.Is(err, adapter.ErrDockerUnavailable) and friends
+		return err
 	}
-	defer kenv.Destroy(ctx, env.ID)
+	defer kenv.Destroy(context.WithoutCancel(ctx), env.ID)
 
 	res, err := kenv.Exec(ctx, env.ID, adapter.ExecRequest{
 		Argv:           []string{"sh", "-c", "echo hi; echo oops >&2; exit 3"},
@@ -36,14 +41,15 @@ func Example() {
 		MaxOutputBytes: 1 << 20,
 	})
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	fmt.Printf("exit %d, stdout %q, stderr %q\n", res.ExitCode, res.Stdout, res.Stderr)
 
 	for entry, err := range kenv.StreamLogs(ctx, env.ID, adapter.LogOptions{Tail: 10}) {
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
 		fmt.Println(entry.Time, entry.Source, entry.Message)
 	}
+	return nil
 }

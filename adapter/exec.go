@@ -234,6 +234,10 @@ func (d *Docker) execFailure(ctx context.Context, c call, result ExecResult) err
 		return d.engineError(c, res, false, fmt.Sprintf("the program %q was not found in the environment; check the name and the image's PATH", firstOf(c.cmd.Args, containerName(envID))))
 	case parse.FailureExecPermission:
 		return d.engineError(c, res, false, "the engine could not start the program: permission denied; check its mode and the user")
+	case parse.FailureExecUser:
+		return d.engineError(c, res, false, fmt.Sprintf("user %q not found in the environment's /etc/passwd; use a user that exists or a numeric uid", execUser(c.cmd.Args)))
+	case parse.FailureExecWorkDir:
+		return d.engineError(c, res, false, fmt.Sprintf("working directory %q is missing or not a directory in the environment; create it first or choose another", execWorkDir(c.cmd.Args)))
 	case parse.FailureOther:
 		if result.ExitCode == 125 || result.ExitCode == 126 || result.ExitCode == 127 {
 			// Docker reserves these for its own failures, but only stderr
@@ -243,6 +247,22 @@ func (d *Docker) execFailure(ctx context.Context, c call, result ExecResult) err
 		}
 	}
 	return nil
+}
+
+// execUser returns the --user value of exec args.
+func execUser(args []string) string { return flagValue(args, "--user") }
+
+// execWorkDir returns the --workdir value of exec args.
+func execWorkDir(args []string) string { return flagValue(args, "--workdir") }
+
+// flagValue returns the value after the first occurrence of flag in args.
+func flagValue(args []string, flag string) string {
+	for i, a := range args {
+		if a == flag && i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
 }
 
 // firstOf returns the argument after the container name in exec args.

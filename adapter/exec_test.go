@@ -63,6 +63,20 @@ func TestExecResults(t *testing.T) {
 			wantErr: CodeExecFailed,
 		},
 		{
+			name:     "missing user",
+			stdout:   "unable to find user nosuchuser: no matching entries in passwd file\r\n",
+			exit:     126,
+			wantExit: 126, wantStdout: "unable to find user nosuchuser: no matching entries in passwd file\r\n",
+			wantErr: CodeExecFailed,
+		},
+		{
+			name:     "missing working directory",
+			stdout:   "OCI runtime exec failed: exec failed: unable to start container process: chdir to cwd (\"/nope\") set in config.json failed: no such file or directory: unknown\r\n",
+			exit:     126,
+			wantExit: 126, wantStdout: "OCI runtime exec failed: exec failed: unable to start container process: chdir to cwd (\"/nope\") set in config.json failed: no such file or directory: unknown\r\n",
+			wantErr: CodeExecFailed,
+		},
+		{
 			name:     "engine words after real output stay the command's",
 			stdout:   "partial\n",
 			stderr:   "Error: No such container: kenv-abcdabcdabcd\n",

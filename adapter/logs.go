@@ -91,6 +91,12 @@ func (d *Docker) StreamLogs(ctx context.Context, envID string, opts LogOptions) 
 		go readLogLines(ctx, errR, SourceStderr, errCh, engineText)
 
 		if !mergeLogs(ctx, outCh, errCh, yield) {
+			// Kill the client and wait for it, so that it no longer holds a
+			// MaxConcurrent slot when StreamLogs returns.
+			cancel()
+			outR.Close()
+			errR.Close()
+			<-done
 			return
 		}
 

@@ -18,6 +18,7 @@ const (
 	LabelVersion  = "kenv.version"  // the kenv version that created it
 	LabelVolume   = "kenv.volume"   // on volumes: the volume's short name
 	LabelSnapshot = "kenv.snapshot" // on snapshot images: the snapshot name
+	LabelEnvNames = "kenv.env-names" // comma-separated names of EnvConfig.Env, never values
 )
 
 // managedFilter and envFilter are label selectors for the engine's --filter.

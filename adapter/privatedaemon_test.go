@@ -168,48 +168,47 @@ func (p *privateDaemon) pid() int {
 	return p.cmd.Process.Pid
 }
 
-// freeze stops the daemon with SIGSTOP: it keeps its socket, so clients
-// connect and then wait for an answer that never comes.
-func (p *privateDaemon) freeze(t *testing.T) {
-	t.Helper()
+// signal sends sig to dockerd alone, not to its containerd.
+func (p *privateDaemon) signal(sig syscall.Signal) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatalf("SIGSTOP to the private dockerd: %v", err)
+	switch sig {
+	case syscall.SIGSTOP:
+		p.frozen = true
+	case syscall.SIGCONT:
+		p.frozen = false
+	case syscall.SIGTERM:
+		if p.frozen {
+			p.cmd.Process.Signal(syscall.SIGCONT)
+			p.frozen = false
+		}
 	}
-	p.frozen = true
+	return p.cmd.Process.Signal(sig)
+}
+
+// freeze stops the daemon with SIGSTOP: it keeps its socket, so clients
+// connect and then wait for an answer that never comes. It may run on any
+// goroutine.
+func (p *privateDaemon) freeze(t *testing.T) {
+	if err := p.signal(syscall.SIGSTOP); err != nil {
+		t.Errorf("SIGSTOP to the private dockerd: %v", err)
+	}
 }
 
 // thaw resumes a frozen daemon.
 func (p *privateDaemon) thaw(t *testing.T) {
-	t.Helper()
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.frozen {
+	frozen := p.frozen
+	p.mu.Unlock()
+	if !frozen {
 		return
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+	if err := p.signal(syscall.SIGCONT); err != nil {
 		t.Errorf("SIGCONT to the private dockerd: %v", err)
 	}
-	p.frozen = false
 }
 
-// terminate sends SIGTERM, as a service manager does on stop or restart, and
-// returns at once.
-func (p *privateDaemon) terminate(t *testing.T) {
-	t.Helper()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.frozen {
-		p.cmd.Process.Signal(syscall.SIGCONT)
-		p.frozen = false
-	}
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Errorf("SIGTERM to the private dockerd: %v", err)
-	}
-}
-
-// waitExited waits until dockerd has exited after terminate.
+// waitExited waits until dockerd has exited after a SIGTERM.
 func (p *privateDaemon) waitExited(t *testing.T, limit time.Duration) {
 	t.Helper()
 	p.mu.Lock()

@@ -75,6 +75,7 @@ func (d *Docker) Provision(ctx context.Context, cfg EnvConfig) (Environment, err
 	for k, v := range cfg.Labels {
 		labels[k] = v
 	}
+	labels[LabelEnvNames] = strings.Join(sortedKeys(cfg.Env), ",")
 	rc := c
 	rc.kind = kindCreate
 	rc.cmd = dockercli.Command{Args: dockercli.RunArgs(dockercli.RunSpec{

@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// TestReadmeExampleCompiles checks that the body of main in the README's Go
-// example is the body of Example in example_test.go, which the compiler
-// checks, so the README cannot drift from the API.
+// TestReadmeExampleCompiles checks that the README's Go example, from main
+// on, is the code of Example in example_test.go, which the compiler checks,
+// so the README cannot drift from the API.
 func TestReadmeExampleCompiles(t *testing.T) {
 	t.Parallel()
 	readme, err := os.ReadFile("../README.md")
@@ -20,16 +20,17 @@ func TestReadmeExampleCompiles(t *testing.T) {
 		t.Fatalf("reading example_test.go: %v", err)
 	}
 
-	want := functionBody(t, string(readme), "func main() {")
-	got := functionBody(t, string(example), "func Example() {")
+	want := codeFrom(t, string(readme), "func main() {", "```")
+	got := codeFrom(t, string(example), "func Example() {", "")
 	if want != got {
 		t.Errorf("README's main differs from Example in example_test.go:\nREADME:\n%s\nexample_test.go:\n%s", want, got)
 	}
 }
 
-// functionBody returns the lines after start up to the first line that is
-// a lone "}", with surrounding space trimmed from each line.
-func functionBody(t *testing.T, text, start string) string {
+// codeFrom returns the lines after start, up to the line end or the end of
+// text when end is empty, with surrounding space trimmed from each line and
+// the trailing empty lines dropped.
+func codeFrom(t *testing.T, text, start, end string) string {
 	t.Helper()
 	_, rest, ok := strings.Cut(text, start)
 	if !ok {
@@ -37,11 +38,10 @@ func functionBody(t *testing.T, text, start string) string {
 	}
 	var lines []string
 	for _, line := range strings.Split(rest, "\n") {
-		if line == "}" {
-			return strings.Join(lines, "\n")
+		if end != "" && line == end {
+			break
 		}
 		lines = append(lines, strings.TrimSpace(line))
 	}
-	t.Fatalf("no closing brace after %q", start)
-	return ""
+	return strings.TrimSpace(strings.Join(lines, "\n"))
 }

@@ -109,10 +109,10 @@ func (s *scenarioRun) engineOK(tb testing.TB, args ...string) string {
 // checkNearStart fails unless t lies within ten minutes after the start of
 // the recording, which shows that the engine's timestamp parsed to the right
 // instant.
-func (s *scenarioRun) checkNearStart(tb testing.TB, what string, t time.Time) {
+func (s *scenarioRun) checkNearStart(tb testing.TB, field string, t time.Time) {
 	tb.Helper()
 	if t.Before(s.start.Add(-time.Minute)) || t.After(s.start.Add(10*time.Minute)) {
-		tb.Errorf("%s = %v, want within 10 minutes after the recording's start %v", what, t, s.start)
+		tb.Errorf("%s = %v, want within 10 minutes after the recording's start %v", field, t, s.start)
 	}
 }
 

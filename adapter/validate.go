@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -158,12 +159,27 @@ func engineSocketPaths() []string {
 }
 
 // exposesEngineSocket reports whether a bind of source reaches an engine
-// socket: the socket itself or any folder above it.
+// socket: the socket itself or any folder above it. Symbolic links in source
+// are resolved first, when source exists on this host.
+//
+// NOTE: with a remote daemon, bind sources name paths on the daemon's host,
+// which kenv cannot resolve; there only the path as written is checked.
 func exposesEngineSocket(source string) bool {
-	source = path.Clean(source)
-	for _, sock := range engineSocketPaths() {
-		if source == sock || source == "/" || strings.HasPrefix(sock, source+"/") {
-			return true
+	candidates := []string{path.Clean(source)}
+	if resolved, err := filepath.EvalSymlinks(source); err == nil {
+		candidates = append(candidates, resolved)
+	}
+	sockets := engineSocketPaths()
+	for _, sock := range sockets {
+		if resolved, err := filepath.EvalSymlinks(sock); err == nil {
+			sockets = append(sockets, resolved)
+		}
+	}
+	for _, src := range candidates {
+		for _, sock := range sockets {
+			if src == sock || src == "/" || strings.HasPrefix(sock, src+"/") {
+				return true
+			}
 		}
 	}
 	return false

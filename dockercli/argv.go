@@ -3,6 +3,7 @@ package dockercli
 import (
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // Mount is one --mount entry of a container.
@@ -133,12 +134,19 @@ func LogsArgs(spec LogsSpec) []string {
 	return append(args, spec.Container)
 }
 
-// CommitArgs builds `commit` of container into ref, adding each label with a
-// LABEL instruction. The container is paused while its filesystem is copied.
-func CommitArgs(container, ref string, labels map[string]string) []string {
+// CommitArgs builds `commit` of container into ref, setting each label with
+// a LABEL instruction and each NAME=VALUE entry of env with an ENV
+// instruction. The container is paused while its filesystem is copied.
+// Values are written as Go quoted strings, which the Dockerfile parser reads
+// back for printable ASCII.
+func CommitArgs(container, ref string, labels map[string]string, env []string) []string {
 	args := []string{"commit", "--pause=true"}
 	for _, k := range sortedKeys(labels) {
 		args = append(args, "--change", "LABEL "+strconv.Quote(k)+"="+strconv.Quote(labels[k]))
+	}
+	for _, kv := range env {
+		name, value, _ := strings.Cut(kv, "=")
+		args = append(args, "--change", "ENV "+name+"="+strconv.Quote(value))
 	}
 	return append(args, container, ref)
 }

@@ -85,8 +85,17 @@ func TestArgvBuilders(t *testing.T) {
 		},
 		{
 			name: "commit with labels quoted",
-			got:  CommitArgs("abc123", "kenv/abc:latest", map[string]string{"kenv.env": "abc", "kenv.snapshot": "run 1"}),
+			got:  CommitArgs("abc123", "kenv/abc:latest", map[string]string{"kenv.env": "abc", "kenv.snapshot": "run 1"}, nil),
 			want: []string{"commit", "--pause=true", "--change", `LABEL "kenv.env"="abc"`, "--change", `LABEL "kenv.snapshot"="run 1"`, "abc123", "kenv/abc:latest"},
+		},
+		{
+			name: "commit resetting env",
+			got:  CommitArgs("abc123", "kenv/abc:x", nil, []string{"TOKEN=", "PATH=/usr/bin:/bin", "Q=a \"b\""}),
+			want: []string{
+				"commit", "--pause=true",
+				"--change", `ENV TOKEN=""`, "--change", `ENV PATH="/usr/bin:/bin"`, "--change", `ENV Q="a \"b\""`,
+				"abc123", "kenv/abc:x",
+			},
 		},
 		{
 			name: "rm",

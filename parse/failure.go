@@ -59,6 +59,18 @@ const (
 	// container name ... is already in use", Podman "the container name ...
 	// is already in use".
 	FailureNameConflict
+
+	// FailureExecUser: the exec's user does not exist in the container.
+	// Both engines print "unable to find user NAME: no matching entries in
+	// passwd file" (Docker on the exec's stdout, exit status 126; Podman after
+	// "Error:", exit status 255).
+	FailureExecUser
+
+	// FailureExecWorkDir: the exec's working directory is missing or not a
+	// directory: `chdir to cwd ("/nope") set in config.json failed`. Podman
+	// adds "OCI runtime attempted to invoke a command that was not found" to
+	// it, so this class is tried before FailureExecNotFound.
+	FailureExecWorkDir
 )
 
 var failureNames = [...]string{
@@ -71,6 +83,8 @@ var failureNames = [...]string{
 	FailureExecPermission:    "exec-permission",
 	FailureImageNotFound:     "image-not-found",
 	FailureNameConflict:      "name-conflict",
+	FailureExecUser:          "exec-user",
+	FailureExecWorkDir:       "exec-workdir",
 }
 
 func (f Failure) String() string {
@@ -130,6 +144,12 @@ var failureRules = []failureRule{
 		{"can only exec into running containers"},
 		{"container state improper"},
 	}},
+	{FailureExecUser, [][]string{
+		{"unable to find user", "no matching entries"},
+	}},
+	{FailureExecWorkDir, [][]string{
+		{"chdir to cwd"},
+	}},
 	{FailureExecNotFound, [][]string{
 		{"executable file", "not found"},
 		{"oci runtime attempted to invoke a command that was not found"},
@@ -158,6 +178,7 @@ var engineLinePrefixes = []string{
 	"got permission denied while trying to connect to the docker daemon",
 	"cannot connect to podman",
 	"unable to find image",
+	"unable to find user ",
 }
 
 // ClassifyFailure classifies a failed engine command from its exit code and

@@ -177,6 +177,24 @@ func TestClassifyFailureWordings(t *testing.T) {
 			FailureNameConflict,
 		},
 		{"unknown engine error", 125, "docker: invalid reference format.", FailureOther},
+		{"docker exec missing user", 126, "unable to find user nosuchuser: no matching entries in passwd file\r\n", FailureExecUser},
+		{"podman exec missing user", 255, "Error: unable to find user nosuchuser: no matching entries in passwd file", FailureExecUser},
+		{
+			"docker exec missing workdir", 126,
+			`OCI runtime exec failed: exec failed: unable to start container process: chdir to cwd ("/nope") set in config.json failed: no such file or directory: unknown`,
+			FailureExecWorkDir,
+		},
+		{
+			"podman exec missing workdir", 127,
+			`Error: runc: exec failed: unable to start container process: chdir to cwd ("/nope") set in config.json failed: no such file or directory: OCI runtime attempted to invoke a command that was not found`,
+			FailureExecWorkDir,
+		},
+		{
+			"podman exec workdir is a file", 255,
+			`Error: OCI runtime error: runc: exec failed: unable to start container process: chdir to cwd ("/etc/passwd") set in config.json failed: not a directory`,
+			FailureExecWorkDir,
+		},
+		{"user output naming a user", 1, "unable to find user bob in my own config", FailureOther},
 
 		// Exit statuses 125 to 127 of the user's own command.
 		{"user missing command", 127, "sh: foo: not found\n", FailureOther},
@@ -213,6 +231,8 @@ func TestFailureString(t *testing.T) {
 		{FailureExecPermission, "exec-permission"},
 		{FailureImageNotFound, "image-not-found"},
 		{FailureNameConflict, "name-conflict"},
+		{FailureExecUser, "exec-user"},
+		{FailureExecWorkDir, "exec-workdir"},
 		{Failure(99), "Failure(99)"},
 		{Failure(-1), "Failure(-1)"},
 	}

@@ -208,6 +208,7 @@ type Image struct {
 	Created  time.Time
 	Labels   map[string]string // Config.Labels merged with Podman's top-level Labels, never nil
 	Size     int64             // bytes
+	Env      []string          // Config.Env: the image's NAME=VALUE defaults, never secrets of a kenv environment
 }
 
 type rawImage struct {
@@ -218,6 +219,7 @@ type rawImage struct {
 	Labels   map[string]string // Podman only
 	Config   struct {
 		Labels map[string]string
+		Env    []string
 	}
 }
 
@@ -261,6 +263,7 @@ func ImageInspect(data []byte) ([]Image, error) {
 			Created:  created,
 			Labels:   make(map[string]string, len(raw.Labels)+len(raw.Config.Labels)),
 			Size:     raw.Size,
+			Env:      raw.Config.Env,
 		}
 		if image.RepoTags == nil {
 			image.RepoTags = []string{}

@@ -474,6 +474,7 @@ func TestImageInspect(t *testing.T) {
 		Created:  time.Date(2026, 12, 4, 19, 57, 50, 129153207, time.UTC),
 		Labels:   map[string]string{},
 		Size:     1984241,
+		Env:      []string{"PATH=/bin"},
 	}
 	tests := []struct {
 		name string
@@ -487,6 +488,7 @@ func TestImageInspect(t *testing.T) {
 			Created:  time.Date(2026, 12, 4, 20, 2, 47, 461996420, time.UTC),
 			Labels:   map[string]string{"kenv.env": "A=1,B=2", "kenv.note": "one, two"},
 			Size:     1984241,
+			Env:      []string{"PATH=/bin"},
 		}}},
 		{"docker missing", "docker-20.10/image-inspect-missing.json", []Image{}},
 		{"docker 28 client missing", "docker-28-client/image-inspect-missing.json", []Image{}},
@@ -496,6 +498,7 @@ func TestImageInspect(t *testing.T) {
 			Created:  time.Date(2026, 12, 4, 19, 57, 54, 352922023, time.UTC),
 			Labels:   map[string]string{},
 			Size:     2131034,
+			Env:      []string{"PATH=/bin"},
 		}}},
 		{"podman labelled with two tags", "podman-4.3/image-inspect-labelled.json", []Image{{
 			ID:       "f680cedbdcf724f923bfc3d499ff695c8a1de2bface1bfb63ad5e0e9c3b514a3",
@@ -503,6 +506,7 @@ func TestImageInspect(t *testing.T) {
 			Created:  time.Date(2026, 12, 4, 20, 2, 52, 39501738, time.UTC),
 			Labels:   map[string]string{"kenv.env": "A=1,B=2", "kenv.note": "one, two"},
 			Size:     2132785,
+			Env:      []string{"PATH=/bin", "TERM=xterm", "container=podman"},
 		}}},
 		{"podman missing", "podman-4.3/image-inspect-missing.json", []Image{}},
 	}

@@ -634,3 +634,17 @@ func TestErrorThatIsNotAnAdapterError(t *testing.T) {
 		t.Errorf("error line = %q", got)
 	}
 }
+
+func TestSnapshotEmptyNameRejected(t *testing.T) {
+	tc := newTestCLI()
+
+	r := tc.run(t, "snapshot", "--name", "", testEnvID)
+
+	if r.Exit != exitInvalid {
+		t.Errorf("exit = %d, want %d", r.Exit, exitInvalid)
+	}
+	if !strings.Contains(r.Stderr, "--name is empty") {
+		t.Errorf("stderr = %q, want it to name the empty --name", r.Stderr)
+	}
+	tc.assertNoEngineCalls(t)
+}

@@ -33,7 +33,7 @@ a sleep binary unless --command is given.`,
 			},
 			&cli.StringFlag{
 				Name:        "memory",
-				Usage:       "memory limit in `BYTES`, or with a k, m or g suffix (powers of 1024), such as 512m; at least 6m",
+				Usage:       "memory limit in `BYTES`, or with a b, k, m or g suffix (powers of 1024), such as 512m; at least 6m",
 				DefaultText: "no limit",
 			},
 			&cli.StringSliceFlag{

@@ -56,7 +56,7 @@ func TestProvisionPrintsID(t *testing.T) {
 		"image inspect kenv-test/busybox:latest",
 		"volume create --label kenv.env="+envID+" --label kenv.managed=true --label kenv.version=0.1.0 --label kenv.volume=data kenv-"+envID+"-data",
 		"run --detach --name kenv-"+envID+
-			" --label kenv.env="+envID+" --label kenv.managed=true --label kenv.version=0.1.0 --label team=search"+
+			" --label kenv.env="+envID+" --label kenv.env-names=GREETING,TOKEN --label kenv.managed=true --label kenv.version=0.1.0 --label team=search"+
 			" --env GREETING=hello, world --env TOKEN=s3cr3t-from-env --cpus 1.5 --memory 67108864 --network none"+
 			" --mount type=volume,source=kenv-"+envID+"-data,target=/data"+
 			" --mount type=bind,source=/srv/src,target=/bind,readonly"+

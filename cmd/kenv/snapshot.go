@@ -16,8 +16,10 @@ func (s *session) snapshotCommand() *cli.Command {
 		Description: `Commits the filesystem of environment ENV to the image kenv/ENV:NAME,
 replacing an earlier snapshot of the same name, and prints the reference.
 The container is paused while it is copied. Named volumes and mounts are
-not part of the image. Provision with --image REFERENCE to restore it;
-destroy keeps snapshot images.`,
+not part of the image, and variables set with provision --env are reset to
+the image's own values, so their values stay out of it. Labels are copied.
+Provision with --image REFERENCE to restore it; destroy keeps snapshot
+images.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{
 				Name:        "name",
@@ -33,6 +35,9 @@ destroy keeps snapshot images.`,
 func (s *session) snapshot(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return usagef("snapshot", "snapshot takes exactly one environment id, got %d arguments; usage: kenv snapshot [--name NAME] ENV", c.NArg())
+	}
+	if c.IsSet("name") && c.String("name") == "" {
+		return usagef("snapshot", "--name is empty; give a name, or leave the option out for \"latest\"")
 	}
 	snap, err := s.adapter.Snapshot(c.Context, c.Args().First(), adapter.SnapshotOptions{Name: c.String("name")})
 	if err != nil {
