@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"time"
 
@@ -90,8 +91,8 @@ func (d *Docker) Exec(ctx context.Context, envID string, req ExecRequest) (ExecR
 			Env:         env,
 		}),
 		Stdin:  req.Stdin,
-		Stdout: stdout,
-		Stderr: stderr,
+		Stdout: teeTo(stdout, req.Stdout),
+		Stderr: teeTo(stderr, req.Stderr),
 	}
 
 	result := ExecResult{Started: time.Now()}
@@ -108,11 +109,13 @@ func (d *Docker) Exec(ctx context.Context, envID string, req ExecRequest) (ExecR
 		if errors.As(runErr, &e) && e.Code == CodeDockerUnavailable {
 			return result, runErr
 		}
+		// The client is gone, but the command may still run inside the
+		// environment: kill it whatever ended the client.
 		killed, killErr := d.killMarked(ctx, envID, marker)
 		if killErr != nil {
 			d.log.Warn("exec: killing the command's processes failed", "env_id", envID, "error", killErr)
 		}
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || runCtx.Err() == nil {
 			return result, runErr
 		}
 		te := &Error{
@@ -139,6 +142,15 @@ func (d *Docker) Exec(ctx context.Context, envID string, req ExecRequest) (ExecR
 		return d.explainKill(ctx, envID, result)
 	}
 	return result, nil
+}
+
+// teeTo returns capture alone, or a writer copying to both capture and
+// extra when extra is set.
+func teeTo(capture *headTail, extra io.Writer) io.Writer {
+	if extra == nil {
+		return capture
+	}
+	return io.MultiWriter(capture, extra)
 }
 
 // sigkillExit is the exit code of a process killed by SIGKILL (128 + 9).

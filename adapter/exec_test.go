@@ -386,3 +386,44 @@ func indexOf(s []string, v string) int {
 }
 
 func contains(s []string, v string) bool { return indexOf(s, v) >= 0 }
+
+func TestExecStreamsToWriters(t *testing.T) {
+	t.Parallel()
+	fake := dockerclitest.New()
+	fake.On("exec").Does(func(ctx context.Context, cmd dockercli.Command) (dockercli.Result, error) {
+		io.WriteString(cmd.Stdout, strings.Repeat("o", 100))
+		io.WriteString(cmd.Stderr, "e")
+		return dockercli.Result{}, nil
+	})
+	d := newTestAdapter(t, fake)
+
+	var out, errOut bytes.Buffer
+	res, err := d.Exec(context.Background(), testEnvID, ExecRequest{Argv: []string{"x"}, Stdout: &out, Stderr: &errOut, MaxOutputBytes: 10})
+	if err != nil {
+		t.Fatalf("Exec: %v", err)
+	}
+	if out.Len() != 100 || errOut.String() != "e" {
+		t.Errorf("writers got %d stdout bytes and stderr %q, want all 100 and %q", out.Len(), errOut.String(), "e")
+	}
+	if len(res.Stdout) != 10 || res.StdoutDropped != 90 {
+		t.Errorf("result kept %d bytes, dropped %d; want the capped copy of 10 and 90 dropped", len(res.Stdout), res.StdoutDropped)
+	}
+}
+
+// failingWriter fails every write.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestExecFailingWriterIsNotTimeout(t *testing.T) {
+	t.Parallel()
+	fake := dockerclitest.New()
+	fake.On("exec", "--user", "0").Returns("0\n", "", 0)
+	fake.On("exec").Returns("output", "", 0)
+	d := newTestAdapter(t, fake)
+
+	_, err := d.Exec(context.Background(), testEnvID, ExecRequest{Argv: []string{"x"}, Stdout: failingWriter{}, Timeout: time.Minute})
+	if !errors.Is(err, ErrExecFailed) || errors.Is(err, ErrExecTimeout) {
+		t.Errorf("error = %v, want EXEC_FAILED and not EXEC_TIMEOUT", err)
+	}
+}

@@ -169,6 +169,13 @@ type ExecRequest struct {
 	// environment and Exec returns ErrExecTimeout.
 	Timeout time.Duration
 
+	// Stdout and Stderr, when set, receive the command's output as it
+	// arrives, all of it, while ExecResult keeps the capped copy. A writer
+	// that blocks holds up the command; one that fails ends the exec with
+	// an EXEC_FAILED error.
+	Stdout io.Writer
+	Stderr io.Writer
+
 	// MaxOutputBytes caps how much of each stream is kept. The head and the
 	// tail are kept and the middle is dropped. Zero means DefaultMaxOutput;
 	// a negative value keeps everything.

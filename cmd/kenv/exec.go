@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -37,8 +38,8 @@ func execFlags() []cli.Flag {
 		},
 		&cli.StringFlag{
 			Name:        "max-output",
-			Usage:       "`BYTES` kept of each of stdout and stderr, with an optional k, m or g suffix; beyond it the middle is dropped; -1 keeps everything",
-			DefaultText: "1m",
+			Usage:       "`BYTES` kept of each of stdout and stderr, with an optional k, m or g suffix; beyond it the middle is dropped and the output is printed when the command ends; -1 keeps everything",
+			DefaultText: "1m with --json; without it, output streams in full as it arrives",
 		},
 		&cli.BoolFlag{
 			Name:               "interactive",
@@ -56,9 +57,10 @@ func (s *session) execCommand() *cli.Command {
 		Usage:     "run a command in an environment and exit with its status",
 		UsageText: "kenv exec [options] ENV -- COMMAND [ARG...]",
 		Description: `Runs COMMAND with its arguments verbatim (no shell) in environment ENV
-and waits for it. Its stdout and stderr go to kenv's stdout and stderr once
-it has finished, and kenv exits with its exit status. Options go before ENV;
-everything after "--" is the command.
+and waits for it. Its stdout and stderr go to kenv's stdout and stderr as
+they arrive, and kenv exits with its exit status. With --max-output, kenv
+keeps the head and tail of each stream and prints them once the command has
+finished. Options go before ENV; everything after "--" is the command.
 
 With --json, kenv prints one object with exit_code, stdout, stderr (as
 strings: bytes that are not valid UTF-8 become U+FFFD), started_at,
@@ -170,6 +172,10 @@ func (s *session) execRequest(c *cli.Context, op string) (adapter.ExecRequest, e
 	if c.Bool("interactive") {
 		req.Stdin = s.cfg.Stdin
 	}
+	if !s.json && !c.IsSet("max-output") {
+		req.Stdout = newHeldWriter(s.cfg.Stdout)
+		req.Stderr = newHeldWriter(s.cfg.Stderr)
+	}
 	return req, nil
 }
 
@@ -177,6 +183,19 @@ func (s *session) execRequest(c *cli.Context, op string) (adapter.ExecRequest, e
 // command's status when the command ran to its end.
 func (s *session) runExec(c *cli.Context, envID string, req adapter.ExecRequest) error {
 	result, err := s.adapter.Exec(c.Context, envID, req)
+	if req.Stdout != nil {
+		// An engine failure's one line of output is replaced by kenv's
+		// error; anything else was the command's and is printed.
+		ran := err == nil || errors.Is(err, adapter.ErrExecTimeout) || c.Context.Err() != nil
+		for _, w := range []io.Writer{req.Stdout, req.Stderr} {
+			h := w.(*heldWriter)
+			if ran {
+				h.Flush()
+			} else {
+				h.Discard()
+			}
+		}
+	}
 
 	// Output gathered before a timeout or an interrupt is printed too: it
 	// often shows where the command was stuck.
@@ -190,7 +209,7 @@ func (s *session) runExec(c *cli.Context, envID string, req adapter.ExecRequest)
 			return werr
 		}
 	} else {
-		if werr := s.writeExecOutput(result); werr != nil && err == nil {
+		if werr := s.writeExecOutput(result, req.Stdout != nil); werr != nil && err == nil {
 			return werr
 		}
 	}
@@ -208,9 +227,13 @@ func (s *session) runExec(c *cli.Context, envID string, req adapter.ExecRequest)
 	return exitStatus{code: result.ExitCode}
 }
 
-// writeExecOutput copies the command's output to kenv's stdout and stderr
-// and warns when the output was cut to --max-output.
-func (s *session) writeExecOutput(result adapter.ExecResult) error {
+// writeExecOutput copies the command's output to kenv's stdout and stderr,
+// unless it was streamed there already, and warns when the output was cut to
+// --max-output.
+func (s *session) writeExecOutput(result adapter.ExecResult, streamed bool) error {
+	if streamed {
+		return s.warnOOM(result)
+	}
 	if _, err := s.cfg.Stdout.Write(result.Stdout); err != nil {
 		return err
 	}
@@ -232,6 +255,11 @@ func (s *session) writeExecOutput(result adapter.ExecResult) error {
 		}
 		fmt.Fprintf(s.cfg.Stderr, "kenv: warning: output exceeded --max-output, so kenv dropped the middle %s; raise --max-output, or pass -1 to keep everything\n", strings.Join(dropped, " and "))
 	}
+	return s.warnOOM(result)
+}
+
+// warnOOM warns when the command was likely killed for lack of memory.
+func (s *session) warnOOM(result adapter.ExecResult) error {
 	if result.OOMKilled {
 		fmt.Fprintf(s.cfg.Stderr, "kenv: warning: the command was killed (exit status %d) and the environment has had an out-of-memory kill, so its memory limit is the likely cause; provision with a larger --memory\n", result.ExitCode)
 	}
