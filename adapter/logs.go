@@ -50,7 +50,10 @@ func (d *Docker) StreamLogs(ctx context.Context, envID string, opts LogOptions) 
 		defer errR.Close()
 
 		tail := -1
-		if opts.Tail > 0 {
+		switch {
+		case opts.NewOnly:
+			tail = 0
+		case opts.Tail > 0:
 			tail = opts.Tail
 		}
 		// A followed stream lasts as long as the caller wants. A plain read

@@ -171,15 +171,28 @@ func TestStreamLogsFollowDeliversPromptly(t *testing.T) {
 
 func TestStreamLogsOptions(t *testing.T) {
 	t.Parallel()
-	fake := dockerclitest.New()
-	fake.On("logs").Returns("", "", 0)
-	d := newTestAdapter(t, fake)
-
-	if _, err := collectLogs(t, d, LogOptions{Since: "10m", Until: "2026-12-04T20:00:00Z", Tail: 5}); err != nil {
-		t.Fatalf("StreamLogs: %v", err)
+	tests := []struct {
+		name string
+		opts LogOptions
+		want string
+	}{
+		{"all", LogOptions{}, "logs --timestamps kenv-" + testEnvID},
+		{"since until tail", LogOptions{Since: "10m", Until: "2026-12-04T20:00:00Z", Tail: 5}, "logs --timestamps --since 10m --until 2026-12-04T20:00:00Z --tail 5 kenv-" + testEnvID},
+		{"new only overrides tail", LogOptions{Follow: true, Tail: 5, NewOnly: true}, "logs --timestamps --follow --tail 0 kenv-" + testEnvID},
 	}
-	want := "logs --timestamps --since 10m --until 2026-12-04T20:00:00Z --tail 5 kenv-" + testEnvID
-	if got := fake.Commands()[0]; got != want {
-		t.Errorf("argv = %q, want %q", got, want)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fake := dockerclitest.New()
+			fake.On("logs").Returns("", "", 0)
+			d := newTestAdapter(t, fake)
+
+			if _, err := collectLogs(t, d, tt.opts); err != nil {
+				t.Fatalf("StreamLogs: %v", err)
+			}
+			if got := fake.Commands()[0]; got != tt.want {
+				t.Errorf("argv = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

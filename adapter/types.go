@@ -236,6 +236,11 @@ type LogOptions struct {
 	// Tail, when positive, starts from the last Tail entries. Zero or
 	// negative means all entries.
 	Tail int
+
+	// NewOnly skips every entry written before the call, as docker's
+	// --tail 0 does; with Follow it yields only new entries. It overrides
+	// Tail.
+	NewOnly bool
 }
 
 // SnapshotOptions names a snapshot.

@@ -334,7 +334,7 @@ func TestLogsInvalidOptions(t *testing.T) {
 	}{
 		{"since", []string{"logs", "--since", "yesterday", testEnvID}},
 		{"until-negative", []string{"logs", "--until", "-5m", testEnvID}},
-		{"tail-zero", []string{"logs", "--tail", "0", testEnvID}},
+		{"tail-negative", []string{"logs", "--tail", "-1", testEnvID}},
 		{"tail-word", []string{"logs", "--tail", "all", testEnvID}},
 		{"no-id", []string{"logs"}},
 		{"two-ids", []string{"logs", testEnvID, oldEnvID}},

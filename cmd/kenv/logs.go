@@ -38,7 +38,7 @@ message. Output of exec commands is not part of the logs.`,
 			},
 			&cli.IntFlag{
 				Name:        "tail",
-				Usage:       "show only the last `N` entries, N at least 1",
+				Usage:       "show only the last `N` entries; 0 shows none of the old ones, so with --follow only new entries",
 				DefaultText: "all",
 			},
 			jsonFlag(),
@@ -62,9 +62,10 @@ func (s *session) logs(c *cli.Context) error {
 	}
 	if c.IsSet("tail") {
 		opts.Tail = c.Int("tail")
-		if opts.Tail < 1 {
-			return flagError(op, "tail", "invalid --tail %d; use a count of at least 1, or leave --tail out to show all entries", opts.Tail)
+		if opts.Tail < 0 {
+			return flagError(op, "tail", "invalid --tail %d; use a count of at least 0, or leave --tail out to show all entries", opts.Tail)
 		}
+		opts.NewOnly = opts.Tail == 0
 	}
 
 	for entry, err := range s.adapter.StreamLogs(c.Context, envID, opts) {
