@@ -18,6 +18,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -90,6 +91,10 @@ type Docker struct {
 	timeouts Timeouts
 	newID    func() string
 
+	// clientEnv is the engine client's environment when the executor sets
+	// one, so the socket guard also knows the daemon it names.
+	clientEnv []string
+
 	// self is the calling process as an Owner, or nil when owners are off
 	// or cannot be read on this system.
 	self *Owner
@@ -117,6 +122,9 @@ func New(opts Options) (*Docker, error) {
 	}
 	if d.exec == nil {
 		d.exec = &dockercli.OSExecutor{Binary: d.engine}
+	}
+	if osExec, ok := d.exec.(*dockercli.OSExecutor); ok {
+		d.clientEnv = osExec.Env
 	}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
@@ -220,6 +228,14 @@ func (d *Docker) run(ctx context.Context, c call) (dockercli.Result, error) {
 
 	var startErr *dockercli.StartError
 	switch {
+	case errors.Is(err, syscall.E2BIG):
+		return res, &Error{
+			Code:    CodeInvalidConfig,
+			Op:      c.op,
+			EnvID:   c.envID,
+			Message: "the engine command line is longer than the system allows (E2BIG); pass large values in a file or on stdin instead of in env vars, labels or arguments",
+			Err:     err,
+		}
 	case errors.As(err, &startErr):
 		return res, &Error{
 			Code:    CodeDockerUnavailable,

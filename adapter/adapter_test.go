@@ -205,7 +205,7 @@ func TestEngineSocketBehindSymlinkRejected(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, src := range []string{link, linkToRun} {
-		_, err := planProvision(EnvConfig{Image: "busybox", Binds: []BindMount{{Source: src, Target: "/x"}}})
+		_, err := planProvision(EnvConfig{Image: "busybox", Binds: []BindMount{{Source: src, Target: "/x"}}}, nil)
 		if !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("bind of %s: %v, want INVALID_CONFIG", src, err)
 		}
@@ -226,27 +226,59 @@ func TestProvisionAllowsEngineSocketWhenOptedIn(t *testing.T) {
 		Image:             "busybox",
 		Binds:             []BindMount{{Source: "/var/run/docker.sock", Target: "/var/run/docker.sock"}},
 		AllowEngineSocket: true,
-	})
+	}, nil)
 	if err != nil {
 		t.Errorf("planProvision with AllowEngineSocket: %v, want nil", err)
+	}
+}
+
+// onCleanupChecks adds the rules for the checks of a failed provision's
+// cleanup: nothing is left.
+func onCleanupChecks(f *dockerclitest.Executor) {
+	f.On("ps").Returns("", "", 0)
+	f.On("rm").Returns("", "", 0)
+	f.On("volume", "rm").Returns("", "", 0)
+	f.On("container", "inspect").Returns("[]", "Error: No such object: kenv-x\n", 1)
+	f.On("volume", "inspect").Returns("[]", "Error: No such volume: kenv-x\n", 1)
+}
+
+// assertCleanedUp checks that the calls remove the container and then the
+// volumes of the failed provision, and end with the checks.
+func assertCleanedUp(t *testing.T, cmds []string, volumes bool) {
+	t.Helper()
+	rm, volRm := -1, -1
+	for i, c := range cmds {
+		if strings.HasPrefix(c, "rm --force --volumes kenv-") && rm < 0 {
+			rm = i
+		}
+		if strings.HasPrefix(c, "volume rm kenv-") && volRm < 0 {
+			volRm = i
+		}
+	}
+	if rm < 0 {
+		t.Errorf("no container removal among %q", cmds)
+	}
+	if volumes && (volRm < 0 || volRm < rm) {
+		t.Errorf("no volume removal after the container's among %q", cmds)
+	}
+	if last := cmds[len(cmds)-1]; !strings.HasPrefix(last, "container inspect kenv-") && !strings.HasPrefix(last, "volume inspect kenv-") {
+		t.Errorf("last call = %q, want the check that nothing is left", last)
 	}
 }
 
 func TestProvisionFailureCleansUp(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name      string
-		setup     func(f *dockerclitest.Executor)
-		wantCode  Code
-		wantCalls []string // prefixes of the calls after the failing step
+		name     string
+		setup    func(f *dockerclitest.Executor)
+		wantCode Code
 	}{
 		{
 			name: "run fails",
 			setup: func(f *dockerclitest.Executor) {
 				f.On("run").Returns("", "docker: Error response from daemon: Minimum memory limit allowed is 6MB.\n", 125)
 			},
-			wantCode:  CodeProvisionFailed,
-			wantCalls: []string{"rm --force --volumes kenv-", "volume rm kenv-"},
+			wantCode: CodeProvisionFailed,
 		},
 		{
 			name: "inspect after run fails",
@@ -254,8 +286,7 @@ func TestProvisionFailureCleansUp(t *testing.T) {
 				f.On("run").Returns("abc\n", "", 0)
 				f.On("container", "inspect").Returns("[]", "Error: No such object: kenv-x\n", 1)
 			},
-			wantCode:  CodeEnvNotFound,
-			wantCalls: []string{"rm --force --volumes kenv-", "volume rm kenv-"},
+			wantCode: CodeEnvNotFound,
 		},
 		{
 			name: "second volume fails",
@@ -263,8 +294,7 @@ func TestProvisionFailureCleansUp(t *testing.T) {
 				f.On("volume", "create").Times(1).Returns("v\n", "", 0)
 				f.On("volume", "create").Returns("", "Error response from daemon: create x: disk full\n", 1)
 			},
-			wantCode:  CodeProvisionFailed,
-			wantCalls: []string{"rm --force --volumes kenv-", "volume rm kenv-"},
+			wantCode: CodeProvisionFailed,
 		},
 	}
 	for _, tt := range tests {
@@ -274,8 +304,7 @@ func TestProvisionFailureCleansUp(t *testing.T) {
 			fake.On("image", "inspect").Returns(imageJSON, "", 0)
 			tt.setup(fake)
 			fake.On("volume", "create").Returns("v\n", "", 0)
-			fake.On("rm").Returns("", "", 0)
-			fake.On("volume", "rm").Returns("", "", 0)
+			onCleanupChecks(fake)
 			d := newTestAdapter(t, fake)
 
 			_, err := d.Provision(context.Background(), EnvConfig{
@@ -285,18 +314,35 @@ func TestProvisionFailureCleansUp(t *testing.T) {
 			if !errors.Is(err, &Error{Code: tt.wantCode}) {
 				t.Fatalf("error = %v, want code %s", err, tt.wantCode)
 			}
-
-			cmds := fake.Commands()
-			if len(cmds) < len(tt.wantCalls) {
-				t.Fatalf("calls = %q, want cleanup calls at the end", cmds)
-			}
-			tail := cmds[len(cmds)-len(tt.wantCalls):]
-			for i, prefix := range tt.wantCalls {
-				if !strings.HasPrefix(tail[i], prefix) {
-					t.Errorf("cleanup call %d = %q, want prefix %q (all calls %q)", i, tail[i], prefix, cmds)
-				}
-			}
+			assertCleanedUp(t, fake.Commands(), true)
 		})
+	}
+}
+
+func TestProvisionCleanupRepeatsForLateContainer(t *testing.T) {
+	t.Parallel()
+	fake := dockerclitest.New()
+	fake.On("image", "inspect").Returns(imageJSON, "", 0)
+	fake.On("run").Returns("", "docker: Error response from daemon: boom\n", 125)
+	// The daemon completes a create after the first removal: the first
+	// listing is empty, the check after it and the next round's listing find
+	// the late container.
+	fake.On("ps").Times(1).Returns("", "", 0)
+	fake.On("ps").Times(2).Returns("late123\n", "", 0)
+	onCleanupChecks(fake)
+	d := newTestAdapter(t, fake)
+
+	if _, err := d.Provision(context.Background(), EnvConfig{Image: "busybox"}); !errors.Is(err, ErrProvisionFailed) {
+		t.Fatalf("error = %v, want PROVISION_FAILED", err)
+	}
+	removed := false
+	for _, c := range fake.Commands() {
+		if strings.HasPrefix(c, "rm --force --volumes") && strings.Contains(c, "late123") {
+			removed = true
+		}
+	}
+	if !removed {
+		t.Errorf("the late container was not removed: %q", fake.Commands())
 	}
 }
 
@@ -306,8 +352,7 @@ func TestProvisionCanceledStillCleansUp(t *testing.T) {
 	fake.On("image", "inspect").Returns(imageJSON, "", 0)
 	fake.On("volume", "create").Returns("v\n", "", 0)
 	fake.On("run").Delays(time.Hour)
-	fake.On("rm").Returns("", "", 0)
-	fake.On("volume", "rm").Returns("", "", 0)
+	onCleanupChecks(fake)
 	d := newTestAdapter(t, fake)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -316,14 +361,7 @@ func TestProvisionCanceledStillCleansUp(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("error = %v, want it to wrap context.DeadlineExceeded", err)
 	}
-	cmds := fake.Commands()
-	want := []string{"rm --force --volumes kenv-", "volume rm kenv-"}
-	tail := cmds[len(cmds)-2:]
-	for i := range want {
-		if !strings.HasPrefix(tail[i], want[i]) {
-			t.Errorf("call %q, want prefix %q (all calls %q)", tail[i], want[i], cmds)
-		}
-	}
+	assertCleanedUp(t, fake.Commands(), true)
 }
 
 func TestProvisionImagePolicy(t *testing.T) {

@@ -469,15 +469,13 @@ func TestContractRunEngineStatuses(t *testing.T) {
 				fake := dockerclitest.New()
 				fake.On("image", "inspect").Returns("[{}]", "", 0)
 				fake.On("run").Returns("", stderr, exitCode)
-				fake.On("rm").Returns("", "", 0)
+				onCleanupChecks(fake)
 				_, err := contractAdapter(t, fake).Provision(context.Background(), EnvConfig{Image: goldenImage})
 				var e *Error
 				if !errors.As(err, &e) || e.Code != CodeProvisionFailed || e.Meta["exit_code"] != fmt.Sprint(exitCode) {
 					t.Errorf("Provision: %v, want PROVISION_FAILED with exit code %d", err, exitCode)
 				}
-				if got := fake.Commands(); !strings.HasPrefix(got[len(got)-1], "rm --force --volumes kenv-rec000000001") {
-					t.Errorf("last engine call = %q, want the cleanup rm", got[len(got)-1])
-				}
+				assertCleanedUp(t, fake.Commands(), false)
 			})
 		}
 	}

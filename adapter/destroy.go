@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -101,29 +102,68 @@ func (d *Docker) inspectVolumes(ctx context.Context, c call, names []string) ([]
 	return vols, nil
 }
 
-// listNames runs a --quiet listing and returns its lines.
+// listNames runs a --quiet listing and returns its lines. Podman 4.3's
+// filtered `volume ls` fails with "no such volume" when a matching volume is
+// removed while it lists, so such a failure is retried a few times.
 func (d *Docker) listNames(ctx context.Context, c call, args []string, what string) ([]string, error) {
 	c.kind = kindInspect
 	c.cmd = dockercli.Command{Args: args}
-	res, err := d.run(ctx, c)
-	if err != nil {
-		return nil, err
+	for attempt := 0; ; attempt++ {
+		res, err := d.run(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		if res.ExitCode == 0 {
+			return parse.Lines(res.Stdout), nil
+		}
+		if parse.ClassifyFailure(res.ExitCode, res.Stderr) != parse.FailureNotFound || attempt >= listRetries {
+			return nil, d.engineError(c, res, false, what)
+		}
 	}
-	if res.ExitCode != 0 {
-		return nil, d.engineError(c, res, false, what)
-	}
-	return parse.Lines(res.Stdout), nil
 }
 
+// listRetries bounds the retries of a listing that raced a removal.
+const listRetries = 3
+
 // removeTolerant runs a removal and treats "no such object" as success:
-// some engine versions exit 0 and still print it, others exit 1.
+// some engine versions exit 0 and still print it, others exit 1. When
+// another caller is removing the same container, it repeats the removal
+// until that one has finished.
 func (d *Docker) removeTolerant(ctx context.Context, c call, what string) error {
-	res, err := d.run(ctx, c)
-	if err != nil {
-		return err
+	for attempt := 0; ; attempt++ {
+		res, err := d.run(ctx, c)
+		if err != nil {
+			return err
+		}
+		failure := parse.ClassifyFailure(res.ExitCode, res.Stderr)
+		switch {
+		case res.ExitCode == 0 || failure == parse.FailureNotFound:
+			return nil
+		case failure == parse.FailureRemovalInProgress && attempt < removalRetries:
+			if err := sleepCtx(ctx, removalRetryDelay); err != nil {
+				return d.canceled(c, err)
+			}
+			continue
+		}
+		return d.engineError(c, res, false, what)
 	}
-	if res.ExitCode == 0 || parse.ClassifyFailure(res.ExitCode, res.Stderr) == parse.FailureNotFound {
+}
+
+// removalRetries and removalRetryDelay bound the wait for another caller's
+// removal of the same container: 50 tries 200 ms apart, 10 seconds in all.
+const (
+	removalRetries    = 50
+	removalRetryDelay = 200 * time.Millisecond
+)
+
+// sleepCtx waits for d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
 		return nil
 	}
-	return d.engineError(c, res, false, what)
 }

@@ -604,18 +604,41 @@ func TestE2EProvisionFailureLeavesNothing(t *testing.T) {
 	ctx := context.Background()
 
 	tests := []struct {
-		name string
-		cfg  EnvConfig
+		name          string
+		cfg           EnvConfig
+		mayStartFirst bool
 	}{
-		{"missing image with never", EnvConfig{Image: "kenv-test/does-not-exist:1", PullPolicy: PullNever, Volumes: []VolumeMount{{Name: "v", Target: "/v"}}}},
-		{"missing entrypoint", EnvConfig{Image: e2eImage(), Command: []string{"/no/such/binary"}, Volumes: []VolumeMount{{Name: "v", Target: "/v"}}}},
-		{"missing bind source", EnvConfig{Image: e2eImage(), Binds: []BindMount{{Source: "/nonexistent/kenv-e2e", Target: "/x"}}, Volumes: []VolumeMount{{Name: "v", Target: "/v"}}}},
+		{"missing image with never", EnvConfig{Image: "kenv-test/does-not-exist:1", PullPolicy: PullNever, Volumes: []VolumeMount{{Name: "v", Target: "/v"}}}, false},
+		{"missing entrypoint", EnvConfig{Image: e2eImage(), Command: []string{"/no/such/binary"}, Volumes: []VolumeMount{{Name: "v", Target: "/v"}}}, true},
+		{"missing bind source", EnvConfig{Image: e2eImage(), Binds: []BindMount{{Source: "/nonexistent/kenv-e2e", Target: "/x"}}, Volumes: []VolumeMount{{Name: "v", Target: "/v"}}}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := engineOutput(t, "volume", "ls", "--quiet", "--filter", "label=kenv.managed=true")
 			beforeCtr := engineOutput(t, "ps", "--all", "--quiet", "--filter", "label=kenv.managed=true")
-			_, err := d.Provision(ctx, tt.cfg)
+			env, err := d.Provision(ctx, tt.cfg)
+			if err == nil && tt.mayStartFirst {
+				// Under --init the init process starts and the missing
+				// program fails inside it, so on a loaded machine the
+				// inspect after the start can still see it running. The
+				// environment must then stop on its own.
+				t.Logf("the main process had not failed yet at the inspect; checking that the environment stops")
+				deadline := time.Now().Add(10 * time.Second)
+				for time.Now().Before(deadline) {
+					got, gerr := d.Get(ctx, env.ID)
+					if gerr != nil || got.State != StateRunning {
+						break
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+				if got, gerr := d.Get(ctx, env.ID); gerr == nil && got.State == StateRunning {
+					t.Errorf("environment %s with a missing main program is still running", env.ID)
+				}
+				if derr := d.Destroy(ctx, env.ID); derr != nil {
+					t.Errorf("Destroy: %v", derr)
+				}
+				return
+			}
 			if !errors.Is(err, ErrProvisionFailed) {
 				t.Fatalf("Provision: %v, want PROVISION_FAILED", err)
 			}

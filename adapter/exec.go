@@ -19,9 +19,6 @@ import (
 // exec.
 const execMarker = "KENV_EXEC_ID"
 
-// killTimeout bounds the kill of a timed-out command's processes.
-const killTimeout = 30 * time.Second
-
 // killScript runs in the container as root with the marker value as $1. It
 // kills every process whose initial environment holds the marker, and
 // repeats until a pass finds none, so children forked during a pass die in
@@ -46,7 +43,9 @@ echo $n`
 //
 // When req.Timeout passes or ctx ends, the client is killed and so is every
 // process inside the environment that the command started, including
-// children it put in the background. Exec then returns the output gathered
+// children it put in the background. The exception is a child started with
+// a cleared environment (`env -i`, or setsid with a new environment), which
+// loses the KENV_EXEC_ID marker that the kill looks for. Exec then returns the output gathered
 // so far with ErrExecTimeout, or with an error wrapping ctx.Err(). A command
 // that finishes normally may leave background children running, as
 // `docker exec` does.
@@ -118,6 +117,11 @@ func (d *Docker) Exec(ctx context.Context, envID string, req ExecRequest) (ExecR
 		if ctx.Err() != nil || runCtx.Err() == nil {
 			return result, runErr
 		}
+		if errors.Is(killErr, ErrEngineTimeout) {
+			// The engine did not respond to the kill either, so it may
+			// never have run the command: say that, not that it ran long.
+			return result, killErr
+		}
 		te := &Error{
 			Code:    CodeExecTimeout,
 			Op:      "exec",
@@ -153,6 +157,22 @@ func teeTo(capture *headTail, extra io.Writer) io.Writer {
 	return io.MultiWriter(capture, extra)
 }
 
+// stoppedDuringExec is the error for an environment that stopped while a
+// command ran in it.
+func (d *Docker) stoppedDuringExec(envID string, ctr parse.Container, result ExecResult) *Error {
+	return &Error{
+		Code:    CodeEnvNotRunning,
+		Op:      "exec",
+		EnvID:   envID,
+		Message: fmt.Sprintf("environment %s stopped while the command ran (state %s, out of memory: %t); provision a new one", envID, ctr.State, ctr.OOMKilled),
+		Meta: map[string]string{
+			"state":      ctr.State,
+			"oom_killed": strconv.FormatBool(ctr.OOMKilled),
+			"exit_code":  strconv.Itoa(result.ExitCode),
+		},
+	}
+}
+
 // sigkillExit is the exit code of a process killed by SIGKILL (128 + 9).
 const sigkillExit = 137
 
@@ -174,17 +194,7 @@ func (d *Docker) explainKill(ctx context.Context, envID string, result ExecResul
 		return result, nil
 	}
 	if ctr.State != parse.StateRunning {
-		return result, &Error{
-			Code:    CodeEnvNotRunning,
-			Op:      "exec",
-			EnvID:   envID,
-			Message: fmt.Sprintf("environment %s stopped while the command ran (state %s, out of memory: %t); provision a new one", envID, ctr.State, ctr.OOMKilled),
-			Meta: map[string]string{
-				"state":      ctr.State,
-				"oom_killed": strconv.FormatBool(ctr.OOMKilled),
-				"exit_code":  strconv.Itoa(result.ExitCode),
-			},
-		}
+		return result, d.stoppedDuringExec(envID, ctr, result)
 	}
 
 	kc := call{op: "exec", envID: envID, kind: kindInspect}
@@ -198,6 +208,18 @@ func (d *Docker) explainKill(ctx context.Context, envID string, result ExecResul
 		if n, ok := parse.OOMKillCount(res.Stdout); ok && n > 0 {
 			result.OOMKilled = true
 		}
+		return result, nil
+	}
+
+	// The probe failed, so the environment may have been stopping or being
+	// removed when it was inspected: look once more.
+	again, err := d.inspectContainer(ctx, c, envID)
+	switch {
+	case errors.Is(err, ErrEnvNotFound):
+		return result, &Error{Code: CodeEnvNotFound, Op: "exec", EnvID: envID,
+			Message: fmt.Sprintf("environment %s was removed while the command ran", envID)}
+	case err == nil && again.State != parse.StateRunning:
+		return result, d.stoppedDuringExec(envID, again, result)
 	}
 	return result, nil
 }
@@ -237,6 +259,11 @@ func (d *Docker) execFailure(ctx context.Context, c call, result ExecResult) err
 			state = string(env.State)
 		} else if errors.Is(err, ErrEnvNotFound) {
 			return err
+		}
+		if state == string(StateRunning) {
+			// The environment runs, so the line came from the command
+			// itself, worded like an engine error.
+			return nil
 		}
 		e := d.engineError(c, res, false, fmt.Sprintf("environment %s is %s, so it cannot run commands; provision a new one", envID, state))
 		e.Code = CodeEnvNotRunning
@@ -288,13 +315,13 @@ func firstOf(args []string, container string) string {
 }
 
 // killMarked kills every process in the environment that carries marker, as
-// root, under its own deadline so it also runs after ctx has ended. It
-// returns how many processes it killed.
+// root. It runs under the inspect deadline (Timeouts.Inspect) rather than
+// ctx, so it also runs after ctx has ended. It returns how many processes it
+// killed.
 func (d *Docker) killMarked(ctx context.Context, envID, marker string) (int, error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), killTimeout)
-	defer cancel()
+	ctx = context.WithoutCancel(ctx)
 
-	c := call{op: "exec", envID: envID, kind: kindUnbounded}
+	c := call{op: "exec", envID: envID, kind: kindInspect}
 	c.cmd = dockercli.Command{Args: dockercli.ExecArgs(dockercli.ExecSpec{
 		Container: containerName(envID),
 		User:      "0",

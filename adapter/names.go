@@ -13,11 +13,11 @@ const Version = "0.1.0"
 
 // Labels kenv sets on its containers, volumes and snapshot images.
 const (
-	LabelManaged  = "kenv.managed"  // always "true"
-	LabelEnv      = "kenv.env"      // the environment id
-	LabelVersion  = "kenv.version"  // the kenv version that created it
-	LabelVolume   = "kenv.volume"   // on volumes: the volume's short name
-	LabelSnapshot = "kenv.snapshot" // on snapshot images: the snapshot name
+	LabelManaged  = "kenv.managed"   // always "true"
+	LabelEnv      = "kenv.env"       // the environment id
+	LabelVersion  = "kenv.version"   // the kenv version that created it
+	LabelVolume   = "kenv.volume"    // on volumes: the volume's short name
+	LabelSnapshot = "kenv.snapshot"  // on snapshot images: the snapshot name
 	LabelEnvNames = "kenv.env-names" // comma-separated names of EnvConfig.Env, never values
 )
 

@@ -26,10 +26,9 @@ import (
 // one short folder under /tmp, because a unix socket path must stay under about
 // 100 bytes.
 //
-// It runs in a network namespace of its own. Started with --bridge none,
-// Docker 20.10 deletes the interface named docker0 (removeDefaultBridgeInterface
-// in daemon/daemon_unix.go), which in the host's namespace would be the main
-// daemon's bridge.
+// It runs in a network namespace of its own, because dockerd 20.10 started
+// with --bridge none deletes the interface named docker0 (seen on the test
+// machine), which in the host's namespace is the main daemon's bridge.
 type privateDaemon struct {
 	dir  string
 	host string // the DOCKER_HOST value of the daemon's socket
@@ -79,7 +78,7 @@ func startPrivateDaemon(t *testing.T) *privateDaemon {
 	return p
 }
 
-// start runs dockerd on the daemon's folders and waits until it answers.
+// start runs dockerd on the daemon's folders and waits until it responds.
 func (p *privateDaemon) start(t *testing.T) {
 	t.Helper()
 	logFile, err := os.OpenFile(filepath.Join(p.dir, "dockerd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
@@ -124,11 +123,11 @@ func (p *privateDaemon) start(t *testing.T) {
 		}
 		select {
 		case <-exited:
-			t.Fatalf("the private dockerd exited before answering; end of its log:\n%s", p.logTail())
+			t.Fatalf("the private dockerd exited before responding; end of its log:\n%s", p.logTail())
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the private dockerd did not answer within 60s; end of its log:\n%s", p.logTail())
+			t.Fatalf("the private dockerd did not respond within 60s; end of its log:\n%s", p.logTail())
 		}
 	}
 }
@@ -161,13 +160,6 @@ func (p *privateDaemon) loadImage(t *testing.T, image string) {
 	}
 }
 
-// pid returns the process id of the running dockerd.
-func (p *privateDaemon) pid() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.cmd.Process.Pid
-}
-
 // signal sends sig to dockerd alone, not to its containerd.
 func (p *privateDaemon) signal(sig syscall.Signal) error {
 	p.mu.Lock()
@@ -187,7 +179,7 @@ func (p *privateDaemon) signal(sig syscall.Signal) error {
 }
 
 // freeze stops the daemon with SIGSTOP: it keeps its socket, so clients
-// connect and then wait for an answer that never comes. It may run on any
+// connect and then wait for a response that never comes. It may run on any
 // goroutine.
 func (p *privateDaemon) freeze(t *testing.T) {
 	if err := p.signal(syscall.SIGSTOP); err != nil {

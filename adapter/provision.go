@@ -2,6 +2,7 @@ package adapter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -29,7 +30,7 @@ func WithPullProgress(ctx context.Context, w io.Writer) context.Context {
 // environment's volumes and starts its container. On any failure it removes
 // the container and volumes this call created, even when ctx has ended.
 func (d *Docker) Provision(ctx context.Context, cfg EnvConfig) (Environment, error) {
-	plan, err := planProvision(cfg)
+	plan, err := planProvision(cfg, d.clientEnv)
 	if err != nil {
 		return Environment{}, err
 	}
@@ -62,11 +63,13 @@ func (d *Docker) Provision(ctx context.Context, cfg EnvConfig) (Environment, err
 		vc := c
 		vc.kind = kindCreate
 		vc.cmd = dockercli.Command{Args: dockercli.VolumeCreateArgs(name, vl)}
+		// The name is recorded before the call: a create that the daemon
+		// completes after a canceled client must still be cleaned up.
+		created = append(created, name)
 		res, err := d.run(ctx, vc)
 		if err != nil {
 			return fail(err)
 		}
-		created = append(created, name)
 		if res.ExitCode != 0 {
 			return fail(d.engineError(vc, res, false, fmt.Sprintf("creating volume %q failed", v.Name)))
 		}
@@ -209,24 +212,96 @@ func (d *Docker) ensureImage(ctx context.Context, c call, plan runPlan) error {
 }
 
 // cleanupProvision removes the container and volumes of a failed provision.
-// It runs under its own deadline so that a canceled ctx still cleans up.
+// It runs under its own deadline so that a canceled ctx still cleans up. A
+// canceled `run` or `volume create` may still complete in the daemon after
+// the client was killed, and `run --mount` recreates a removed volume,
+// without labels, while it starts; so the removal repeats until neither the
+// container nor any of the volumes exists, for at most cleanupRounds rounds.
 func (d *Docker) cleanupProvision(ctx context.Context, envID string, volumes []string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-
 	c := call{op: "provision", envID: envID, kind: kindRemove}
-	c.cmd = dockercli.Command{Args: dockercli.RemoveContainersArgs(containerName(envID))}
-	if res, err := d.run(ctx, c); err != nil || (res.ExitCode != 0 && parse.ClassifyFailure(res.ExitCode, res.Stderr) != parse.FailureNotFound) {
-		d.log.Warn("cleanup of failed provision: removing container failed", "env_id", envID, "error", errText(err, res))
+
+	for round := 0; round < cleanupRounds; round++ {
+		if round > 0 && sleepCtx(ctx, cleanupDelay) != nil {
+			break
+		}
+
+		containers := []string{containerName(envID)}
+		ids, err := d.listNames(ctx, c, dockercli.ContainerListArgs(envFilter(envID)), "listing containers failed")
+		if engineGone(err) {
+			d.log.Warn("cleanup of failed provision stopped: the engine does not respond; remove the leftovers with kenv gc", "env_id", envID, "error", err)
+			return
+		}
+		containers = append(containers, ids...)
+		c.cmd = dockercli.Command{Args: dockercli.RemoveContainersArgs(containers...)}
+		if _, err := d.run(ctx, c); engineGone(err) {
+			d.log.Warn("cleanup of failed provision stopped: the engine does not respond; remove the leftovers with kenv gc", "env_id", envID, "error", err)
+			return
+		}
+
+		if len(volumes) > 0 {
+			c.cmd = dockercli.Command{Args: dockercli.VolumeRemoveArgs(volumes...)}
+			d.run(ctx, c)
+		}
+
+		left, err := d.provisionLeftovers(ctx, envID, volumes)
+		if err == nil && len(left) == 0 {
+			return
+		}
+		if round == cleanupRounds-1 || engineGone(err) {
+			d.log.Warn("cleanup of failed provision left resources behind; remove them with kenv gc", "env_id", envID, "left", strings.Join(left, ","), "error", err)
+			return
+		}
+	}
+}
+
+// engineGone reports whether err says the engine is down or does not
+// respond, when repeating a cleanup step only adds delay.
+func engineGone(err error) bool {
+	return errors.Is(err, ErrEngineTimeout) || errors.Is(err, ErrDockerUnavailable)
+}
+
+// cleanupRounds and cleanupDelay bound the repeated cleanup of a failed
+// provision: 5 rounds, 300 ms apart.
+const (
+	cleanupRounds = 5
+	cleanupDelay  = 300 * time.Millisecond
+)
+
+// provisionLeftovers returns the container and volumes of envID that still
+// exist, looking them up by name so that unlabelled volumes count too.
+func (d *Docker) provisionLeftovers(ctx context.Context, envID string, volumes []string) ([]string, error) {
+	c := call{op: "provision", envID: envID, kind: kindInspect}
+	var left []string
+
+	ids, err := d.listNames(ctx, c, dockercli.ContainerListArgs(envFilter(envID)), "listing containers failed")
+	if err != nil {
+		return nil, err
+	}
+	left = append(left, ids...)
+
+	c.cmd = dockercli.Command{Args: dockercli.ContainerInspectArgs(containerName(envID))}
+	res, err := d.run(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if res.ExitCode == 0 && len(ids) == 0 {
+		left = append(left, containerName(envID))
 	}
 
-	if len(volumes) == 0 {
-		return
+	if len(volumes) > 0 {
+		c.cmd = dockercli.Command{Args: dockercli.VolumeInspectArgs(volumes...)}
+		res, err := d.run(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		vols, _ := parse.VolumeInspect(res.Stdout)
+		for _, v := range vols {
+			left = append(left, v.Name)
+		}
 	}
-	c.cmd = dockercli.Command{Args: dockercli.VolumeRemoveArgs(volumes...)}
-	if res, err := d.run(ctx, c); err != nil || res.ExitCode != 0 {
-		d.log.Warn("cleanup of failed provision: removing volumes failed", "env_id", envID, "volumes", strings.Join(volumes, ","), "error", errText(err, res))
-	}
+	return left, nil
 }
 
 // errText describes a failed cleanup step for a log record.

@@ -1,7 +1,7 @@
 package adapter
 
 // Reliability tests: engine calls that never hang, faults that leave nothing
-// behind but labelled resources, failures that say what happened, and guards
+// behind but labelled resources, failures that report what happened, and guards
 // that protect the user. The tests named TestE2E... run against a real engine
 // under the conventions of e2e_test.go, and those that freeze, stop or
 // restart a daemon start a private dockerd of their own (privatedaemon_test.go).
@@ -339,7 +339,7 @@ func TestExecNotCutByEngineTimeouts(t *testing.T) {
 	// Exec is bounded only by ExecRequest.Timeout and ctx: a command may run
 	// longer than every engine timeout.
 	fake := dockerclitest.New()
-	fake.On("exec").Delays(300 * time.Millisecond).Returns("done\n", "", 0)
+	fake.On("exec").Delays(300*time.Millisecond).Returns("done\n", "", 0)
 	d, err := New(Options{Executor: fake, Timeouts: Timeouts{Inspect: 20 * time.Millisecond, Create: 20 * time.Millisecond, Remove: 20 * time.Millisecond, Commit: 20 * time.Millisecond, Pull: 20 * time.Millisecond}, NoOwner: true})
 	if err != nil {
 		t.Fatal(err)
@@ -389,7 +389,7 @@ func TestExecMissingWorkDirNamed(t *testing.T) {
 	}
 	e := errorsAsAdapter(err)
 	if !strings.Contains(e.Message, "/nonexistent") {
-		knownBug(t, "the message for a missing working directory says the program is missing: %q; parse.ClassifyFailure should class \"chdir to cwd\" apart from FailureExecNotFound and execFailure name the working directory", e.Message)
+		knownBug(t, "the message for a missing working directory claims the program is missing: %q; parse.ClassifyFailure should class \"chdir to cwd\" apart from FailureExecNotFound and execFailure name the working directory", e.Message)
 	}
 }
 
@@ -466,7 +466,7 @@ func TestEngineSocketGuardReadsExecutorEnv(t *testing.T) {
 func TestHugeValueInvalidConfig(t *testing.T) {
 	t.Parallel()
 	// Linux limits one argv string to 128 KiB (MAX_ARG_STRLEN), so the
-	// client cannot even start. /bin/true stands in for the engine: nothing
+	// client cannot even start. /bin/true replaces the engine binary: nothing
 	// is contacted.
 	big := strings.Repeat("v", 200<<10)
 	d, err := New(Options{Executor: &dockercli.OSExecutor{Binary: "/bin/true"}, NoOwner: true})
@@ -725,7 +725,7 @@ func TestE2EExecIntoUnusableEnvironment(t *testing.T) {
 			}
 			if tt.wantState == "" {
 				if !strings.Contains(e.Message, "not found") {
-					t.Errorf("message %q does not say not found", e.Message)
+					t.Errorf("message %q does not report not found", e.Message)
 				}
 				return
 			}
@@ -774,20 +774,57 @@ func TestE2EExecKilledSaysWhich(t *testing.T) {
 
 	t.Run("environment removed while the command ran", func(t *testing.T) {
 		t.Parallel()
-		env := provisionE2E(t, d, EnvConfig{PullPolicy: PullNever})
-		time.AfterFunc(time.Second, func() { engineRun("rm", "--force", env.ContainerID) })
-		_, err := d.Exec(ctx, env.ID, ExecRequest{Argv: []string{"sleep", "30"}, Timeout: 20 * time.Second})
-		e := errorsAsAdapter(err)
-		if e == nil {
-			t.Fatalf("Exec: %v, want a typed error", err)
+		logs := &syncBuffer{}
+		logged, err := New(Options{Engine: e2eEngine(), Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		if err != nil {
+			t.Fatal(err)
 		}
+		env, err := logged.Provision(ctx, EnvConfig{Image: e2eImage(), PullPolicy: PullNever})
+		if err != nil {
+			t.Fatalf("Provision: %v", err)
+		}
+		// The test removes the container itself. Destroy also takes the
+		// volumes, once that removal has finished.
+		t.Cleanup(func() {
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+				if out, _ := engineRun("ps", "--all", "--quiet", "--filter", "label="+LabelEnv+"="+env.ID); out == "" {
+					break
+				}
+			}
+			logged.Destroy(context.Background(), env.ID)
+		})
+
+		time.AfterFunc(time.Second, func() { engineRun("rm", "--force", env.ContainerID) })
+		res, err := logged.Exec(ctx, env.ID, ExecRequest{Argv: []string{"sleep", "30"}, Timeout: 20 * time.Second})
+		e := errorsAsAdapter(err)
+		if e == nil && res.ExitCode == sigkillExit {
+			// Seen under load: the inspect after the SIGKILL still reports
+			// the container running, because the removal has not reached
+			// it yet.
+			var calls []string
+			for _, line := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(line, "op=exec") {
+					calls = append(calls, line)
+				}
+			}
+			knownBug(t, "Exec returned exit 137 and no error for an environment removed during the command; explainKill trusts one inspect taken while the removal is in progress. Engine calls:\n%s", strings.Join(calls, "\n"))
+		}
+		if e == nil && strings.Contains(string(res.Stderr), "has already been removed") {
+			knownBug(t, "Exec returned exit %d and no error when Podman reported %q; parse.ClassifyFailure has no rule for Podman 4.3's \"container has already been removed\", which should be FailureNotFound", res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+		}
+		if e == nil {
+			t.Fatalf("Exec: exit %d, stdout %q, stderr %q, error %v; want a typed error", res.ExitCode, res.Stdout, res.Stderr, err)
+		}
+
 		// Exec inspects the environment as soon as the command dies, which
 		// may be before the engine has finished removing it: then the state
 		// is that of a removal in progress.
 		switch {
 		case e.Code == CodeEnvNotFound:
-			if !strings.Contains(e.Message, "removed while the command ran") {
-				t.Errorf("message %q does not say the environment was removed during the command", e.Message)
+			// "removed while the command ran" when the command died first,
+			// plain "not found" when the engine's exec failed first.
+			if !strings.Contains(e.Message, env.ID) || !(strings.Contains(e.Message, "removed") || strings.Contains(e.Message, "not found")) {
+				t.Errorf("message %q does not report the environment %s gone", e.Message, env.ID)
 			}
 		case e.Code == CodeEnvNotRunning && (e.Meta["state"] == "dead" || e.Meta["state"] == "removing" || e.Meta["state"] == "exited"):
 			if !strings.Contains(e.Message, e.Meta["state"]) {
@@ -803,18 +840,60 @@ func TestE2EExecKilledSaysWhich(t *testing.T) {
 		t.Parallel()
 		// sort keeps its input, one endless line of /dev/zero, in memory.
 		env := provisionE2E(t, d, EnvConfig{PullPolicy: PullNever, Memory: "16m", Command: []string{"sh", "-c", "sleep 2; exec sort /dev/zero"}})
-		_, err := d.Exec(ctx, env.ID, ExecRequest{Argv: []string{"sleep", "60"}, Timeout: 50 * time.Second})
+		res, err := d.Exec(ctx, env.ID, ExecRequest{Argv: []string{"sleep", "60"}, Timeout: 50 * time.Second})
 		e := errorsAsAdapter(err)
-		if e == nil || e.Code != CodeEnvNotRunning {
-			t.Fatalf("Exec: %v, want ENV_NOT_RUNNING", err)
+		if e == nil && res.ExitCode == sigkillExit {
+			// Seen under load, as for the removal above.
+			knownBug(t, "Exec returned exit 137 (oom_killed %t) and no error for an environment whose main process died of OOM during the command; explainKill trusts one inspect taken while the environment is still stopping", res.OOMKilled)
 		}
-		if e.Meta["oom_killed"] != "true" || e.Meta["state"] != "exited" {
-			t.Errorf("meta = %v, want oom_killed true and state exited", e.Meta)
+		if e == nil || e.Code != CodeEnvNotRunning {
+			t.Fatalf("Exec: exit %d, %v; want ENV_NOT_RUNNING", res.ExitCode, err)
+		}
+		if e.Meta["state"] != "exited" || e.Meta["exit_code"] != "137" {
+			t.Errorf("meta = %v, want state exited and exit code 137", e.Meta)
+		}
+		if e.Meta["oom_killed"] != "true" && filepath.Base(e2eEngine()) == "podman" {
+			t.Skipf("Podman 4.3 with cgroup v1 leaves State.OOMKilled false when the OOM killer ends the main process, so Exec cannot detect it: %v", err)
+		}
+		if e.Meta["oom_killed"] != "true" {
+			t.Errorf("oom_killed = %q, want true", e.Meta["oom_killed"])
 		}
 		if !strings.Contains(e.Message, "out of memory: true") {
-			t.Errorf("message %q does not say out of memory", e.Message)
+			t.Errorf("message %q does not report out of memory", e.Message)
 		}
 	})
+}
+
+// scopedExecutor narrows the two listings that GC starts from, all managed
+// containers and all managed volumes, to one test's environments, so that GC
+// on an engine that other tests share removes nothing of theirs. Containers
+// must carry the label scope, and volumes a name ending in volumeSuffix.
+type scopedExecutor struct {
+	inner        dockercli.Executor
+	scope        string // label selector KEY=VALUE
+	volumeSuffix string
+}
+
+func (s *scopedExecutor) Run(ctx context.Context, cmd dockercli.Command) (dockercli.Result, error) {
+	if !slices.Contains(cmd.Args, "label="+managedFilter) {
+		return s.inner.Run(ctx, cmd)
+	}
+	switch {
+	case argsStart(cmd.Args, "ps"):
+		cmd.Args = append(slices.Clone(cmd.Args), "--filter", "label="+s.scope)
+		return s.inner.Run(ctx, cmd)
+	case argsStart(cmd.Args, "volume", "ls"):
+		res, err := s.inner.Run(ctx, cmd)
+		var kept []string
+		for _, name := range strings.Fields(string(res.Stdout)) {
+			if strings.HasSuffix(name, s.volumeSuffix) {
+				kept = append(kept, name+"\n")
+			}
+		}
+		res.Stdout = []byte(strings.Join(kept, ""))
+		return res, err
+	}
+	return s.inner.Run(ctx, cmd)
 }
 
 func TestE2EGCOrphanOwnerCases(t *testing.T) {
@@ -822,6 +901,17 @@ func TestE2EGCOrphanOwnerCases(t *testing.T) {
 	d := e2eAdapter(t)
 	ctx := context.Background()
 	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const scopeKey = "kenv-reliability-scope"
+	token := newID()
+	volumeName := "v" + token
+	gc, err := New(Options{Engine: e2eEngine(), Executor: &scopedExecutor{
+		inner:        &dockercli.OSExecutor{Binary: e2eEngine()},
+		scope:        scopeKey + "=" + token,
+		volumeSuffix: "-" + volumeName,
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -843,19 +933,24 @@ func TestE2EGCOrphanOwnerCases(t *testing.T) {
 	}
 	reused := Owner{Host: host, PID: os.Getpid(), Start: "1"}
 	otherHost := Owner{Host: "kenv-other-host.invalid", PID: dead.PID, Start: dead.Start}
+	scoped := func(cfg EnvConfig) EnvConfig {
+		cfg.PullPolicy = PullNever
+		cfg.Labels = map[string]string{scopeKey: token}
+		return cfg
+	}
 
-	deadRunning := provisionE2E(t, d, EnvConfig{PullPolicy: PullNever, Owner: &dead})
-	deadStopped := provisionE2E(t, d, EnvConfig{PullPolicy: PullNever, Owner: &dead})
+	deadRunning := provisionE2E(t, d, scoped(EnvConfig{Owner: &dead}))
+	deadStopped := provisionE2E(t, d, scoped(EnvConfig{Owner: &dead}))
 	engineOutput(t, "stop", "--time", "1", deadStopped.ContainerID)
-	deadVolumeOnly := provisionE2E(t, d, EnvConfig{PullPolicy: PullNever, Owner: &dead, Volumes: []VolumeMount{{Name: "v", Target: "/v"}}})
+	deadVolumeOnly := provisionE2E(t, d, scoped(EnvConfig{Owner: &dead, Volumes: []VolumeMount{{Name: volumeName, Target: "/v"}}}))
 	engineOutput(t, "rm", "--force", deadVolumeOnly.ContainerID)
-	pidReused := provisionE2E(t, d, EnvConfig{PullPolicy: PullNever, Owner: &reused})
-	remote := provisionE2E(t, d, EnvConfig{PullPolicy: PullNever, Owner: &otherHost})
-	live := provisionE2E(t, d, EnvConfig{PullPolicy: PullNever})
-	noOwner := provisionE2E(t, unowned, EnvConfig{PullPolicy: PullNever})
+	pidReused := provisionE2E(t, d, scoped(EnvConfig{Owner: &reused}))
+	remote := provisionE2E(t, d, scoped(EnvConfig{Owner: &otherHost}))
+	live := provisionE2E(t, d, scoped(EnvConfig{}))
+	noOwner := provisionE2E(t, unowned, scoped(EnvConfig{}))
 
 	malformedID := newID()
-	engineOutput(t, "run", "--detach", "--name", containerName(malformedID),
+	engineOutput(t, "run", "--detach", "--name", containerName(malformedID), "--label", scopeKey+"="+token,
 		"--label", LabelManaged+"=true", "--label", LabelEnv+"="+malformedID,
 		"--label", LabelOwnerHost+"="+host, "--label", LabelOwnerPID+"=not-a-pid", "--label", LabelOwnerStart+"=1",
 		e2eImage(), "sleep", "300")
@@ -879,14 +974,24 @@ func TestE2EGCOrphanOwnerCases(t *testing.T) {
 	selected := func(items []GCItem) map[string]GCItem {
 		out := map[string]GCItem{}
 		for _, it := range items {
-			if _, ours := wantOrphan[it.EnvID]; ours {
-				out[it.EnvID] = it
+			if _, ours := wantOrphan[it.EnvID]; !ours {
+				t.Errorf("GC through the scoped executor lists %s, which this test did not create", it.EnvID)
+				continue
 			}
+			out[it.EnvID] = it
 		}
 		return out
 	}
 
-	items, err := d.GC(ctx, GCOptions{Orphans: true, OlderThan: time.Hour, DryRun: true})
+	items, err := gc.GC(ctx, GCOptions{DryRun: true})
+	if err != nil {
+		t.Fatalf("GC dry run of everything: %v", err)
+	}
+	if got := len(selected(items)); got != len(wantOrphan)-1 {
+		t.Errorf("GC dry run of everything selects %d environments, want the %d with a container", got, len(wantOrphan)-1)
+	}
+
+	items, err = gc.GC(ctx, GCOptions{Orphans: true, OlderThan: time.Hour, DryRun: true})
 	if err != nil {
 		t.Fatalf("GC dry run with OlderThan: %v", err)
 	}
@@ -894,7 +999,7 @@ func TestE2EGCOrphanOwnerCases(t *testing.T) {
 		t.Errorf("GC with OlderThan 1h selected %s (%s), created seconds ago", id, names[id])
 	}
 
-	items, err = d.GC(ctx, GCOptions{Orphans: true, DryRun: true})
+	items, err = gc.GC(ctx, GCOptions{Orphans: true, DryRun: true})
 	if err != nil {
 		t.Fatalf("GC dry run: %v", err)
 	}
@@ -908,7 +1013,7 @@ func TestE2EGCOrphanOwnerCases(t *testing.T) {
 		t.Errorf("volume-only orphan item = %+v, want no container and one volume", it)
 	}
 
-	items, err = d.GC(ctx, GCOptions{Orphans: true})
+	items, err = gc.GC(ctx, GCOptions{Orphans: true})
 	if err != nil {
 		t.Errorf("GC: %v", err)
 	}
@@ -922,7 +1027,7 @@ func TestE2EGCOrphanOwnerCases(t *testing.T) {
 		switch {
 		case orphan && !errors.Is(err, ErrEnvNotFound):
 			t.Errorf("%s (%s) after GC: %v, want ENV_NOT_FOUND", id, names[id], err)
-		case !orphan && id != deadVolumeOnly.ID && err != nil:
+		case !orphan && err != nil:
 			t.Errorf("%s (%s) after GC: %v, want it kept", id, names[id], err)
 		}
 	}
@@ -1003,6 +1108,18 @@ func TestE2ESecretsStayOutOfErrorsAndLogs(t *testing.T) {
 		t.Errorf("log lacks the redacted env arguments, so it may not record the calls")
 	}
 
+	t.Run("value not in a snapshot image", func(t *testing.T) {
+		snap, err := d.Snapshot(ctx, env.ID, SnapshotOptions{Name: "secrets"})
+		if err != nil {
+			t.Fatalf("Snapshot: %v", err)
+		}
+		t.Cleanup(func() { engineRun("image", "rm", "--force", snap.Ref) })
+		config := engineOutput(t, "image", "inspect", "--format", "{{json .Config}}", snap.Ref)
+		if strings.Contains(config, provisionSecret) {
+			t.Errorf("the snapshot image's config contains the env value: %s", config)
+		}
+	})
+
 	t.Run("provision value in a command's engine-like error", func(t *testing.T) {
 		// Exec redacts the values of ExecRequest.Env only; the environment's
 		// own values come from EnvConfig.Env.
@@ -1034,7 +1151,7 @@ func TestE2ESecretsStayOutOfErrorsAndLogs(t *testing.T) {
 		}
 		<-done
 		if seen {
-			knownBug(t, "env values reach the engine client as --env NAME=VALUE arguments, readable by every local user in /proc/PID/cmdline; pass them through --env-file with a 0600 file, or --env NAME with the value in the client's environment")
+			knownBug(t, "env values reach the engine client as --env NAME=VALUE arguments, readable by every local user in /proc/PID/cmdline; pass single-line values through --env-file with a 0600 temporary file instead")
 		}
 	})
 }
@@ -1073,12 +1190,12 @@ func TestE2ELoadCycles(t *testing.T) {
 	ctx := context.Background()
 
 	var mu sync.Mutex
-	var kept []string // snapshot references the test keeps
+	var keptSnapshots []string // snapshot references the test keeps
 	t.Cleanup(func() {
 		mu.Lock()
 		defer mu.Unlock()
-		if len(kept) > 0 {
-			engineRun(append([]string{"image", "rm", "--force"}, kept...)...)
+		if len(keptSnapshots) > 0 {
+			engineRun(append([]string{"image", "rm", "--force"}, keptSnapshots...)...)
 		}
 	})
 
@@ -1112,7 +1229,7 @@ func TestE2ELoadCycles(t *testing.T) {
 				return fmt.Errorf("cycle %d: Snapshot: %w", i, err)
 			}
 			mu.Lock()
-			kept = append(kept, snap.Ref)
+			keptSnapshots = append(keptSnapshots, snap.Ref)
 			mu.Unlock()
 		}
 		return nil
@@ -1174,7 +1291,7 @@ func TestE2ELoadCycles(t *testing.T) {
 		images = append(images, strings.TrimPrefix(ref, "localhost/"))
 	}
 	mu.Lock()
-	wantImages := slices.Clone(kept)
+	wantImages := slices.Clone(keptSnapshots)
 	mu.Unlock()
 	slices.Sort(images)
 	slices.Sort(wantImages)
@@ -1299,13 +1416,16 @@ func TestE2EFrozenDaemonTimesOut(t *testing.T) {
 			call  func() error
 			limit time.Duration
 		}{
-			"info":      {func() error { _, err := d.Info(ctx); return err }, timeouts.Inspect},
-			"list":      {func() error { _, err := d.List(ctx); return err }, timeouts.Inspect},
-			"get":       {func() error { _, err := d.Get(ctx, env.ID); return err }, timeouts.Inspect},
-			"provision": {func() error { _, err := d.Provision(ctx, EnvConfig{Image: e2eImage(), PullPolicy: PullNever}); return err }, timeouts.Inspect},
-			"snapshot":  {func() error { _, err := d.Snapshot(ctx, env.ID, SnapshotOptions{}); return err }, timeouts.Inspect},
-			"destroy":   {func() error { return d.Destroy(ctx, env.ID) }, timeouts.Inspect},
-			"gc":        {func() error { _, err := d.GC(ctx, GCOptions{}); return err }, timeouts.Inspect},
+			"info": {func() error { _, err := d.Info(ctx); return err }, timeouts.Inspect},
+			"list": {func() error { _, err := d.List(ctx); return err }, timeouts.Inspect},
+			"get":  {func() error { _, err := d.Get(ctx, env.ID); return err }, timeouts.Inspect},
+			"provision": {func() error {
+				_, err := d.Provision(ctx, EnvConfig{Image: e2eImage(), PullPolicy: PullNever})
+				return err
+			}, timeouts.Inspect},
+			"snapshot": {func() error { _, err := d.Snapshot(ctx, env.ID, SnapshotOptions{}); return err }, timeouts.Inspect},
+			"destroy":  {func() error { return d.Destroy(ctx, env.ID) }, timeouts.Inspect},
+			"gc":       {func() error { _, err := d.GC(ctx, GCOptions{}); return err }, timeouts.Inspect},
 			"logs": {func() error {
 				var last error
 				for _, err := range d.StreamLogs(ctx, env.ID, LogOptions{}) {
@@ -1340,6 +1460,7 @@ func TestE2EFrozenDaemonTimesOut(t *testing.T) {
 			if r.elapsed > c.limit+3*time.Second {
 				t.Errorf("%s returned after %s with a %s limit", name, r.elapsed, c.limit)
 			}
+			t.Logf("%s: ENGINE_TIMEOUT after %s", name, r.elapsed.Round(time.Millisecond))
 		}
 		isExec := func(cmdline string) bool { return strings.Contains(cmdline, " exec ") }
 		if left := p.waitClients(2*time.Second, isExec); len(left) > 0 {
@@ -1352,11 +1473,8 @@ func TestE2EFrozenDaemonTimesOut(t *testing.T) {
 			if !errors.Is(r.err, ErrExecTimeout) && !errors.Is(r.err, ErrEngineTimeout) {
 				t.Errorf("Exec: %v, want EXEC_TIMEOUT or ENGINE_TIMEOUT", r.err)
 			}
-			if r.elapsed > time.Second+killTimeout+5*time.Second {
-				t.Fatalf("Exec returned after %s, more than its timeout plus the %s kill limit", r.elapsed, killTimeout)
-			}
 			if r.elapsed > time.Second+timeouts.Inspect+3*time.Second {
-				knownBug(t, "on an engine that does not answer, Exec with a 1s timeout returns after %s, because killMarked waits the fixed killTimeout (%s) for its own exec; bound the kill by Timeouts.Inspect", r.elapsed.Round(time.Second), killTimeout)
+				t.Errorf("Exec returned after %s, more than its timeout plus the %s inspect limit that bounds the kill", r.elapsed, timeouts.Inspect)
 			}
 		})
 	})
@@ -1377,6 +1495,7 @@ func TestE2EFrozenDaemonTimesOut(t *testing.T) {
 		if limit := timeouts.Create + 2*timeouts.Remove + 3*time.Second; elapsed > limit {
 			t.Errorf("Provision returned after %s, want at most %s with its cleanup", elapsed, limit)
 		}
+		t.Logf("Provision: ENGINE_TIMEOUT after %s, cleanup included", elapsed.Round(time.Millisecond))
 		if !strings.Contains(logs.String(), "cleanup of failed provision") {
 			t.Errorf("no warning about the failed cleanup in the log")
 		}
@@ -1438,7 +1557,7 @@ func TestE2EDaemonRestartDuringProvision(t *testing.T) {
 	tests := []struct {
 		name     string
 		step     []string // the engine command before or during which dockerd gets SIGTERM
-		inFlight bool     // SIGTERM 100 ms after the command starts, instead of before it
+		inFlight bool     // SIGTERM 30 ms after the command starts, instead of before it
 		useGC    bool     // clean up with GC instead of Destroy
 	}{
 		{"stopped before volume create", []string{"volume", "create"}, false, false},
@@ -1447,6 +1566,11 @@ func TestE2EDaemonRestartDuringProvision(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if p.socketClosed() {
+				// An earlier case failed before its restart.
+				p.waitExited(t, 30*time.Second)
+				p.start(t)
+			}
 			var once sync.Once
 			exe := &hookExecutor{inner: p.executor(), before: func(args []string) {
 				if !argsStart(args, tt.step...) {
@@ -1454,7 +1578,7 @@ func TestE2EDaemonRestartDuringProvision(t *testing.T) {
 				}
 				once.Do(func() {
 					if tt.inFlight {
-						time.AfterFunc(100*time.Millisecond, func() { p.signal(syscall.SIGTERM) })
+						time.AfterFunc(30*time.Millisecond, func() { p.signal(syscall.SIGTERM) })
 						return
 					}
 					p.signal(syscall.SIGTERM)
@@ -1467,39 +1591,47 @@ func TestE2EDaemonRestartDuringProvision(t *testing.T) {
 			d := p.adapter(t, Options{Executor: exe, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 
 			start := time.Now()
-			_, err := d.Provision(ctx, EnvConfig{Image: e2eImage(), PullPolicy: PullNever, Volumes: []VolumeMount{{Name: "a", Target: "/a"}, {Name: "b", Target: "/b"}}})
+			env, err := d.Provision(ctx, EnvConfig{Image: e2eImage(), PullPolicy: PullNever, Volumes: []VolumeMount{{Name: "a", Target: "/a"}, {Name: "b", Target: "/b"}}})
 			elapsed := time.Since(start)
-			e := errorsAsAdapter(err)
-			if e == nil {
-				t.Fatalf("Provision: %v, want a typed error", err)
-			}
-			if e.Code != CodeDockerUnavailable && e.Code != CodeProvisionFailed {
-				t.Errorf("code %s, want DOCKER_UNAVAILABLE or PROVISION_FAILED", e.Code)
-			}
-			if !envIDPattern.MatchString(e.EnvID) {
-				t.Errorf("error %v names no environment, so the caller cannot destroy what is left", err)
-			}
-			t.Logf("Provision failed after %s: %v", elapsed.Round(time.Millisecond), err)
-			if !strings.Contains(logs.String(), "cleanup of failed provision") {
-				t.Errorf("no warning about the failed cleanup in the log:\n%s", logs)
+			envID := env.ID
+			if err == nil && tt.inFlight {
+				// The run and the inspect after it finished before the
+				// daemon stopped: the environment is complete.
+				t.Logf("Provision finished after %s, before the daemon stopped", elapsed.Round(time.Millisecond))
+			} else {
+				e := errorsAsAdapter(err)
+				if e == nil {
+					t.Fatalf("Provision: %v, want a typed error", err)
+				}
+				if e.Code != CodeDockerUnavailable && e.Code != CodeProvisionFailed {
+					t.Errorf("code %s, want DOCKER_UNAVAILABLE or PROVISION_FAILED", e.Code)
+				}
+				if !envIDPattern.MatchString(e.EnvID) {
+					t.Errorf("error %v names no environment, so the caller cannot destroy what is left", err)
+				}
+				envID = e.EnvID
+				t.Logf("Provision failed after %s: %v", elapsed.Round(time.Millisecond), err)
+				if !strings.Contains(logs.String(), "cleanup of failed provision") {
+					t.Errorf("no warning about the failed cleanup in the log:\n%s", logs)
+				}
 			}
 
 			p.waitExited(t, 30*time.Second)
 			p.start(t)
 
 			containers, volumes := managedObjects(t, p)
-			t.Logf("after the restart: container left %t, volumes left %t", containers[e.EnvID], volumes[e.EnvID])
+			t.Logf("after the restart: container left %t, volumes left %t", containers[envID], volumes[envID])
 			if tt.useGC {
 				items, err := d.GC(ctx, GCOptions{OlderThan: time.Millisecond})
 				if err != nil {
 					t.Fatalf("GC: %v", err)
 				}
 				for _, it := range items {
-					if it.EnvID != e.EnvID {
+					if it.EnvID != envID {
 						t.Errorf("GC removed %s, which this provision did not create", it.EnvID)
 					}
 				}
-			} else if err := d.Destroy(ctx, e.EnvID); err != nil {
+			} else if err := d.Destroy(ctx, envID); err != nil {
 				t.Fatalf("Destroy: %v", err)
 			}
 			objs := p.objects(t)
@@ -1722,7 +1854,7 @@ type sweepCase struct {
 	call     func() error
 	wantCode Code
 	wantIn   string // text the error must contain, compared without case
-	// bug, when set, tells whether err shows a known adapter defect and
+	// bug, when set, reports whether err shows a known adapter defect and
 	// describes it.
 	bug func(err error) (string, bool)
 }
@@ -1924,8 +2056,8 @@ func TestE2EBadInputChangesNothing(t *testing.T) {
 			err := tc.call()
 			e := errorsAsAdapter(err)
 			if tc.bug != nil {
-				if what, ok := tc.bug(err); ok {
-					knownBug(t, "%s: %v", what, err)
+				if defect, ok := tc.bug(err); ok {
+					knownBug(t, "%s: %v", defect, err)
 				}
 			}
 			if e == nil {
@@ -2011,7 +2143,7 @@ func TestE2EEngineSocketRefused(t *testing.T) {
 			env, err := d.Provision(ctx, EnvConfig{Image: e2eImage(), PullPolicy: PullNever, Binds: []BindMount{{Source: source, Target: "/engine"}}})
 			if err == nil {
 				d.Destroy(ctx, env.ID)
-				knownBug(t, "a bind of %s, which holds the socket of the daemon the adapter drives (DOCKER_HOST in OSExecutor.Env), is not refused; engineSocketPaths reads DOCKER_HOST only from kenv's own environment", source)
+				knownBug(t, "a bind of %s, which contains the socket of the daemon the adapter drives (DOCKER_HOST in OSExecutor.Env), is not refused; engineSocketPaths reads DOCKER_HOST only from kenv's own environment", source)
 			}
 			if !errors.Is(err, ErrInvalidConfig) {
 				t.Errorf("Provision: %v, want INVALID_CONFIG", err)
@@ -2131,4 +2263,173 @@ func (c engineClient) must(t *testing.T, args ...string) string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+func TestE2EConcurrentDestroySucceeds(t *testing.T) {
+	t.Parallel()
+	d := e2eAdapter(t)
+	ctx := context.Background()
+	env := provisionE2E(t, d, EnvConfig{PullPolicy: PullNever, Volumes: []VolumeMount{{Name: "v", Target: "/v"}}})
+
+	// Two kenv processes that run GC, or GC and a Destroy, at the same time
+	// remove the same environment at once.
+	errs := make([]error, 4)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() { errs[i] = d.Destroy(ctx, env.ID) })
+	}
+	wg.Wait()
+
+	if got := engineOutput(t, "ps", "--all", "--quiet", "--filter", "label="+LabelEnv+"="+env.ID); got != "" {
+		t.Errorf("container left after the concurrent Destroy calls: %q", got)
+	}
+	var inProgress []error
+	for i, err := range errs {
+		if err != nil && strings.Contains(err.Error(), "already in progress") {
+			inProgress = append(inProgress, err)
+			continue
+		}
+		if err != nil {
+			t.Errorf("Destroy #%d: %v", i+1, err)
+		}
+	}
+	if err := d.Destroy(ctx, env.ID); err != nil {
+		t.Errorf("Destroy after the concurrent calls: %v", err)
+	}
+	if got := engineOutput(t, "volume", "ls", "--quiet", "--filter", "label="+LabelEnv+"="+env.ID); got != "" {
+		t.Errorf("volumes left after Destroy: %q", got)
+	}
+	if len(inProgress) > 0 {
+		knownBug(t, "%d of %d concurrent Destroy calls failed with DESTROY_FAILED because Docker reports \"removal of container ... is already in progress\" (%v); removeTolerant should wait for that removal to finish and count it as success", len(inProgress), len(errs), inProgress[0])
+	}
+}
+
+func TestE2ECanceledProvisionLeavesNothing(t *testing.T) {
+	t.Parallel()
+	d := e2eAdapter(t)
+	const labelKey = "kenv-reliability-cancel"
+	token := newID()
+	volumeName := "cancel" + token
+
+	// The engine client is killed when ctx ends, but the daemon may finish a
+	// request it already received; Provision's cleanup must still win.
+	delays := []time.Duration{20 * time.Millisecond, 60 * time.Millisecond, 120 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond, 450 * time.Millisecond}
+	var wg sync.WaitGroup
+	for _, delay := range delays {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), delay)
+			defer cancel()
+			env, err := d.Provision(ctx, EnvConfig{Image: e2eImage(), PullPolicy: PullNever,
+				Labels: map[string]string{labelKey: token}, Volumes: []VolumeMount{{Name: volumeName, Target: "/v"}}})
+			if err == nil {
+				// Provision finished inside the delay.
+				d.Destroy(context.Background(), env.ID)
+				return
+			}
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("Provision canceled after %s: %v, want an error wrapping the deadline", delay, err)
+			}
+		})
+	}
+	wg.Wait()
+
+	// Requests the daemon received before the clients were killed may still
+	// complete for a moment.
+	time.Sleep(3 * time.Second)
+	var leaks []string
+	for _, id := range strings.Fields(engineOutput(t, "ps", "--all", "--quiet", "--filter", "label="+labelKey+"="+token)) {
+		managed := engineOutput(t, "container", "inspect", "--format", `{{index .Config.Labels "kenv.managed"}}`, id)
+		leaks = append(leaks, fmt.Sprintf("container %s (kenv.managed=%q)", id, managed))
+		engineRun("rm", "--force", id)
+	}
+	for _, v := range strings.Fields(engineOutput(t, "volume", "ls", "--quiet")) {
+		if strings.HasSuffix(v, "-"+volumeName) {
+			managed := engineOutput(t, "volume", "inspect", "--format", `{{index .Labels "kenv.managed"}}`, v)
+			leaks = append(leaks, fmt.Sprintf("volume %s (kenv.managed=%q)", v, managed))
+			engineRun("volume", "rm", v)
+		}
+	}
+	if len(leaks) > 0 {
+		// A volume without labels comes from a run that the daemon completed
+		// after the cleanup had removed the volume: --mount then creates it
+		// anew, with no labels, where no Destroy or GC finds it.
+		knownBug(t, "canceled provisions left %q: Provision records a volume for cleanup only after `volume create` returns, and removes the container once before the volumes, so a create or run that the daemon completes after the client was killed is never removed; record each name before its create, repeat the container removal until a listing by the env label stays empty, then remove the volumes by name", leaks)
+	}
+}
+
+func TestE2EListingDuringConcurrentDestroy(t *testing.T) {
+	t.Parallel()
+	d := e2eAdapter(t)
+	ctx := context.Background()
+	const labelKey = "kenv-reliability-churn"
+	token := newID()
+	volumeName := "churn" + token
+	// GC and List through a scoped executor inspect only this test's
+	// environments, so each listing is quick, but the engine's listing
+	// commands still run over every managed object.
+	lister, err := New(Options{Engine: e2eEngine(), Executor: &scopedExecutor{
+		inner:        &dockercli.OSExecutor{Binary: e2eEngine()},
+		scope:        labelKey + "=" + token,
+		volumeSuffix: "-" + volumeName,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Workers provision and destroy environments with a volume while the
+	// test lists: GC and List must not fail because an object they listed
+	// went away, as it does when other kenv processes work at the same time.
+	stop := make(chan struct{})
+	var workers sync.WaitGroup
+	for w := 0; w < 6; w++ {
+		workers.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				env, err := d.Provision(ctx, EnvConfig{Image: e2eImage(), PullPolicy: PullNever,
+					Labels: map[string]string{labelKey: token}, Volumes: []VolumeMount{{Name: volumeName, Target: "/v"}}})
+				if err != nil {
+					t.Errorf("Provision: %v", err)
+					return
+				}
+				if err := d.Destroy(ctx, env.ID); err != nil {
+					t.Errorf("Destroy: %v", err)
+					return
+				}
+			}
+		})
+	}
+
+	var failures []error
+	deadline := time.Now().Add(8 * time.Second)
+	listings := 0
+	for ; time.Now().Before(deadline); listings++ {
+		if _, err := lister.GC(ctx, GCOptions{DryRun: true}); err != nil {
+			failures = append(failures, err)
+		}
+		if _, err := lister.List(ctx); err != nil {
+			failures = append(failures, err)
+		}
+	}
+	close(stop)
+	workers.Wait()
+	t.Logf("%d GC dry runs and List calls during the churn, %d failed", listings, len(failures))
+
+	if got := engineOutput(t, "ps", "--all", "--quiet", "--filter", "label="+labelKey+"="+token); got != "" {
+		t.Errorf("containers left by the churn: %q", strings.Fields(got))
+	}
+	var vanished []error
+	for _, err := range failures {
+		if strings.Contains(err.Error(), "no such volume") || strings.Contains(err.Error(), "no volume with name") {
+			vanished = append(vanished, err)
+			continue
+		}
+		t.Errorf("listing during the churn: %v", err)
+	}
+	if len(vanished) > 0 {
+		knownBug(t, "%d of %d listings failed because a volume was removed while the engine listed it (%v); Podman 4.3's `volume ls --filter` fails then, and listNames should retry a listing that fails with FailureNotFound", len(vanished), 2*listings, vanished[0])
+	}
 }

@@ -109,6 +109,11 @@ func ParseCPUs(s string) (float64, error) {
 	return n, nil
 }
 
+// maxArgLen is the longest single argument that Linux passes to a program
+// (MAX_ARG_STRLEN, 32 pages of 4 KiB, less the terminating NUL). Every env
+// entry and label reaches the engine client as one argument.
+const maxArgLen = 32*4096 - 1
+
 // validateEnv checks environment variable names and values. Error messages
 // name the variable but never print its value.
 func validateEnv(op string, env map[string]string) error {
@@ -118,6 +123,23 @@ func validateEnv(op string, env map[string]string) error {
 		}
 		if strings.IndexByte(env[name], 0) >= 0 {
 			return invalid(op, "env", "environment variable %s has a NUL byte in its value, which no process can receive", name)
+		}
+		if n := len(name) + 1 + len(env[name]); n > maxArgLen {
+			return invalid(op, "env", "environment variable %s is %d bytes long with its name; the engine client takes at most %d bytes per argument, so pass large data in a file or on stdin", name, n, maxArgLen)
+		}
+	}
+	return nil
+}
+
+// validateArgs rejects arguments that no process can receive: with a NUL
+// byte, or longer than maxArgLen.
+func validateArgs(op, field string, args []string) error {
+	for i, a := range args {
+		if strings.IndexByte(a, 0) >= 0 {
+			return invalid(op, field, "argument %d, %q, contains a NUL byte, which no process can receive", i, shorten(a, 64))
+		}
+		if len(a) > maxArgLen {
+			return invalid(op, field, "argument %d is %d bytes long; a process takes at most %d bytes per argument, so pass large data in a file or on stdin", i, len(a), maxArgLen)
 		}
 	}
 	return nil
@@ -139,9 +161,11 @@ func validateTarget(op, target string) error {
 }
 
 // engineSocketPaths are the usual places of Docker's and Podman's API
-// sockets. A bind mount of one of them, or of a folder holding one, gives
-// the environment control of the host's engine.
-func engineSocketPaths() []string {
+// sockets, plus the unix sockets that DOCKER_HOST and CONTAINER_HOST name in
+// kenv's environment or in clientEnv, the environment the engine client runs
+// with. A bind mount of one of them, or of a folder holding one, gives the
+// environment control of the host's engine.
+func engineSocketPaths(clientEnv []string) []string {
 	paths := []string{
 		"/var/run/docker.sock", "/run/docker.sock",
 		"/run/podman/podman.sock", "/var/run/podman/podman.sock",
@@ -150,9 +174,15 @@ func engineSocketPaths() []string {
 	if dir := os.Getenv("XDG_RUNTIME_DIR"); dir != "" {
 		paths = append(paths, path.Join(dir, "docker.sock"), path.Join(dir, "podman", "podman.sock"))
 	}
-	for _, name := range []string{"DOCKER_HOST", "CONTAINER_HOST"} {
-		if host, ok := strings.CutPrefix(os.Getenv(name), "unix://"); ok && host != "" {
-			paths = append(paths, path.Clean(host))
+	hosts := []string{os.Getenv("DOCKER_HOST"), os.Getenv("CONTAINER_HOST")}
+	for _, kv := range clientEnv {
+		if name, value, ok := strings.Cut(kv, "="); ok && (name == "DOCKER_HOST" || name == "CONTAINER_HOST") {
+			hosts = append(hosts, value)
+		}
+	}
+	for _, host := range hosts {
+		if sock, ok := strings.CutPrefix(host, "unix://"); ok && sock != "" {
+			paths = append(paths, path.Clean(sock))
 		}
 	}
 	return paths
@@ -164,12 +194,12 @@ func engineSocketPaths() []string {
 //
 // NOTE: with a remote daemon, bind sources name paths on the daemon's host,
 // which kenv cannot resolve; there only the path as written is checked.
-func exposesEngineSocket(source string) bool {
+func exposesEngineSocket(source string, clientEnv []string) bool {
 	candidates := []string{path.Clean(source)}
 	if resolved, err := filepath.EvalSymlinks(source); err == nil {
 		candidates = append(candidates, resolved)
 	}
-	sockets := engineSocketPaths()
+	sockets := engineSocketPaths(clientEnv)
 	for _, sock := range sockets {
 		if resolved, err := filepath.EvalSymlinks(sock); err == nil {
 			sockets = append(sockets, resolved)
@@ -197,6 +227,8 @@ func validateLabels(op string, labels map[string]string) error {
 			return invalid(op, "label", "invalid label key %q; keys cannot contain '=', newlines, NUL or surrounding spaces", k)
 		case strings.ContainsAny(labels[k], "\n\x00"):
 			return invalid(op, "label", "label %q has a newline or NUL in its value", k)
+		case len(k)+1+len(labels[k]) > maxArgLen:
+			return invalid(op, "label", "label %q is %d bytes long; the engine client takes at most %d bytes per argument", k, len(k)+1+len(labels[k]), maxArgLen)
 		}
 	}
 	return nil
@@ -242,7 +274,9 @@ type runPlan struct {
 var defaultCommand = []string{"sleep", "infinity"}
 
 // planProvision validates cfg completely before anything reaches the engine.
-func planProvision(cfg EnvConfig) (runPlan, error) {
+// clientEnv is the environment the engine client runs with, nil for kenv's
+// own.
+func planProvision(cfg EnvConfig, clientEnv []string) (runPlan, error) {
 	const op = "provision"
 
 	if len(cfg.AllowedHosts) > 0 || len(cfg.AllowedPorts) > 0 {
@@ -333,7 +367,7 @@ func planProvision(cfg EnvConfig) (runPlan, error) {
 			return runPlan{}, invalid(op, "bind", "bind source %q is not absolute; use a path starting with /", b.Source)
 		case strings.ContainsAny(b.Source, ",\"\n\x00"):
 			return runPlan{}, invalid(op, "bind", "bind source %q contains a comma, quote, newline or NUL, which docker's --mount cannot carry", b.Source)
-		case !cfg.AllowEngineSocket && exposesEngineSocket(b.Source):
+		case !cfg.AllowEngineSocket && exposesEngineSocket(b.Source, clientEnv):
 			return runPlan{}, invalid(op, "bind", "bind source %q exposes the container engine's socket, which gives the environment control of the host; set AllowEngineSocket to allow it", b.Source)
 		}
 		if err := claim(b.Target); err != nil {
@@ -353,10 +387,8 @@ func planProvision(cfg EnvConfig) (runPlan, error) {
 		if cfg.Command[0] == "" {
 			return runPlan{}, invalid(op, "command", "command is set but its first element is empty; give the program to run")
 		}
-		for _, a := range cfg.Command {
-			if strings.IndexByte(a, 0) >= 0 {
-				return runPlan{}, invalid(op, "command", "command argument %q contains a NUL byte, which no process can receive", a)
-			}
+		if err := validateArgs(op, "command", cfg.Command); err != nil {
+			return runPlan{}, err
 		}
 		plan.command = cfg.Command
 	}
@@ -395,10 +427,8 @@ func validateExec(envID string, req ExecRequest) ([]string, error) {
 	case argv[0] == "":
 		return nil, invalid(op, "argv", "the program name (Argv[0]) is empty")
 	}
-	for _, a := range argv {
-		if strings.IndexByte(a, 0) >= 0 {
-			return nil, invalid(op, "argv", "command argument %q contains a NUL byte, which no process can receive", a)
-		}
+	if err := validateArgs(op, "argv", argv); err != nil {
+		return nil, err
 	}
 
 	if req.WorkDir != "" && !path.IsAbs(req.WorkDir) {
@@ -440,4 +470,12 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// shorten cuts s to at most n bytes for an error message.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }

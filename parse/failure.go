@@ -71,6 +71,10 @@ const (
 	// adds "OCI runtime attempted to invoke a command that was not found" to
 	// it, so this class is tried before FailureExecNotFound.
 	FailureExecWorkDir
+
+	// FailureRemovalInProgress: another removal of the same container is
+	// under way. Docker "removal of container ... is already in progress".
+	FailureRemovalInProgress
 )
 
 var failureNames = [...]string{
@@ -85,6 +89,7 @@ var failureNames = [...]string{
 	FailureNameConflict:      "name-conflict",
 	FailureExecUser:          "exec-user",
 	FailureExecWorkDir:       "exec-workdir",
+	FailureRemovalInProgress: "removal-in-progress",
 }
 
 func (f Failure) String() string {
@@ -117,6 +122,9 @@ var failureRules = []failureRule{
 	{FailureNameConflict, [][]string{
 		{"container name", "already in use"},
 	}},
+	{FailureRemovalInProgress, [][]string{
+		{"removal of container", "already in progress"},
+	}},
 	{FailureImageNotFound, [][]string{
 		{"no such image"},
 		{"unable to find image"},
@@ -133,6 +141,7 @@ var failureRules = []failureRule{
 		{"no volume with name"},
 		{"no such network"},
 		{"network not found"},
+		{"container has already been removed"},
 	}},
 	{FailurePaused, [][]string{
 		{"is paused", "unpause"},

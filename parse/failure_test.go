@@ -195,6 +195,12 @@ func TestClassifyFailureWordings(t *testing.T) {
 			FailureExecWorkDir,
 		},
 		{"user output naming a user", 1, "unable to find user bob in my own config", FailureOther},
+		{"podman exec into a removed container", 255, "Error: container has already been removed", FailureNotFound},
+		{
+			"docker concurrent removal", 1,
+			"Error response from daemon: removal of container 3014373ad893 is already in progress",
+			FailureRemovalInProgress,
+		},
 
 		// Exit statuses 125 to 127 of the user's own command.
 		{"user missing command", 127, "sh: foo: not found\n", FailureOther},
@@ -233,6 +239,7 @@ func TestFailureString(t *testing.T) {
 		{FailureNameConflict, "name-conflict"},
 		{FailureExecUser, "exec-user"},
 		{FailureExecWorkDir, "exec-workdir"},
+		{FailureRemovalInProgress, "removal-in-progress"},
 		{Failure(99), "Failure(99)"},
 		{Failure(-1), "Failure(-1)"},
 	}
