@@ -303,11 +303,3 @@ func (d *Docker) provisionLeftovers(ctx context.Context, envID string, volumes [
 	}
 	return left, nil
 }
-
-// errText describes a failed cleanup step for a log record.
-func errText(err error, res dockercli.Result) string {
-	if err != nil {
-		return err.Error()
-	}
-	return fmt.Sprintf("exit %d: %s", res.ExitCode, trimStderr(res.Stderr))
-}
