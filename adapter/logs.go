@@ -125,59 +125,69 @@ func (d *Docker) StreamLogs(ctx context.Context, envID string, opts LogOptions) 
 	}
 }
 
+// maxMergeQueue bounds the entries StreamLogs holds per stream while they
+// wait for the other stream. A full queue releases its oldest entry, so a
+// busy stream never stalls the engine client.
+const maxMergeQueue = 4096
+
 // mergeLogs yields items from both channels in timestamp order until both
-// are closed. It returns false when the consumer stopped or ctx ended.
+// are closed. It keeps reading both streams into a queue each: the earlier
+// of the two oldest entries is yielded, and an entry alone is yielded once it
+// has waited MergeWindow, its stream's queue is full, or the other stream has
+// ended. It returns false when the consumer stopped or ctx ended.
 func mergeLogs(ctx context.Context, outCh, errCh <-chan logItem, yield func(LogEntry, error) bool) bool {
 	chans := [2]<-chan logItem{outCh, errCh}
-	var pending [2]*logItem
+	var queues [2][]logItem
 
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
 
-	for {
-		// Yield the earlier of two pending entries.
-		if pending[0] != nil && pending[1] != nil {
+	// next picks the queue whose oldest entry may be yielded now, or -1.
+	next := func() int {
+		has0, has1 := len(queues[0]) > 0, len(queues[1]) > 0
+		switch {
+		case has0 && has1:
+			if queues[1][0].entry.Time.Before(queues[0][0].entry.Time) {
+				return 1
+			}
+			return 0
+		case has0 || has1:
 			i := 0
-			if pending[1].entry.Time.Before(pending[0].entry.Time) {
+			if has1 {
 				i = 1
 			}
-			if !yield(pending[i].entry, nil) {
-				return false
+			if chans[1-i] == nil || len(queues[i]) >= maxMergeQueue || time.Since(queues[i][0].arrived) >= MergeWindow {
+				return i
 			}
-			pending[i] = nil
-			continue
 		}
+		return -1
+	}
 
-		// One entry waits: give the other stream until the window closes.
-		waiting := -1
-		for i := range pending {
-			if pending[i] != nil {
-				waiting = i
-			}
-		}
-		if waiting >= 0 && chans[1-waiting] == nil {
-			if !yield(pending[waiting].entry, nil) {
+	for {
+		for i := next(); i >= 0; i = next() {
+			if !yield(queues[i][0].entry, nil) {
 				return false
 			}
-			pending[waiting] = nil
-			continue
+			queues[i] = queues[i][1:]
 		}
-		if chans[0] == nil && chans[1] == nil {
+		if chans[0] == nil && chans[1] == nil && len(queues[0]) == 0 && len(queues[1]) == 0 {
 			return true
 		}
 
+		// At most one queue holds entries here: give its oldest entry the
+		// rest of its window.
 		var timeout <-chan time.Time
-		if waiting >= 0 {
-			timer.Reset(max(0, MergeWindow-time.Since(pending[waiting].arrived)))
-			timeout = timer.C
+		for i := range queues {
+			if len(queues[i]) > 0 {
+				timer.Reset(max(0, MergeWindow-time.Since(queues[i][0].arrived)))
+				timeout = timer.C
+			}
 		}
 
-		// A channel with a pending entry is not read: one entry per stream is
-		// held at a time.
 		var recv [2]<-chan logItem
 		for i := range chans {
-			if pending[i] == nil {
+			if len(queues[i]) < maxMergeQueue {
 				recv[i] = chans[i]
 			}
 		}
@@ -186,23 +196,18 @@ func mergeLogs(ctx context.Context, outCh, errCh <-chan logItem, yield func(LogE
 		case <-ctx.Done():
 			return false
 		case item, ok := <-recv[0]:
-			if !ok {
-				chans[0] = nil
+			if ok {
+				queues[0] = append(queues[0], item)
 			} else {
-				pending[0] = &item
+				chans[0] = nil
 			}
 		case item, ok := <-recv[1]:
-			if !ok {
-				chans[1] = nil
+			if ok {
+				queues[1] = append(queues[1], item)
 			} else {
-				pending[1] = &item
+				chans[1] = nil
 			}
 		case <-timeout:
-			if !yield(pending[waiting].entry, nil) {
-				return false
-			}
-			pending[waiting] = nil
-			continue
 		}
 		timer.Stop()
 	}

@@ -196,3 +196,35 @@ func TestStreamLogsOptions(t *testing.T) {
 		})
 	}
 }
+
+func TestStreamLogsBusyStreamIsNotThrottled(t *testing.T) {
+	t.Parallel()
+	const lines = 20000
+	fake := dockerclitest.New()
+	fake.On("logs").Does(func(ctx context.Context, cmd dockercli.Command) (dockercli.Result, error) {
+		// stderr stays open, and silent, until the client returns.
+		for i := 0; i < lines; i++ {
+			if _, err := fmt.Fprintf(cmd.Stdout, "%s line %d\n", ts(i%60), i); err != nil {
+				return dockercli.Result{ExitCode: -1}, err
+			}
+		}
+		return dockercli.Result{}, nil
+	})
+	d := newTestAdapter(t, fake)
+
+	start := time.Now()
+	n := 0
+	for _, err := range d.StreamLogs(context.Background(), testEnvID, LogOptions{}) {
+		if err != nil {
+			t.Fatalf("StreamLogs: %v", err)
+		}
+		n++
+	}
+	if n != lines {
+		t.Errorf("got %d entries, want %d", n, lines)
+	}
+	// Holding each entry MergeWindow in turn would take minutes.
+	if elapsed := time.Since(start); elapsed > 10*time.Second {
+		t.Errorf("%d lines took %s while stderr stayed open and silent", lines, elapsed)
+	}
+}
