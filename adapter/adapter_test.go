@@ -599,6 +599,8 @@ func TestDestroy(t *testing.T) {
 			t.Parallel()
 			fake := dockerclitest.New()
 			tt.setup(fake)
+			// These cases cover the path without a container to inspect.
+			fake.On("container", "inspect").Returns("[]", "Error: No such object: kenv-abcdabcdabcd\n", 1)
 			d := newTestAdapter(t, fake)
 
 			err := d.Destroy(context.Background(), id)
@@ -625,6 +627,48 @@ func TestDestroy(t *testing.T) {
 				t.Errorf("removals mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestDestroyInspectsContainerFirst(t *testing.T) {
+	t.Parallel()
+	const id = "abcdabcdabcd"
+	fake := dockerclitest.New()
+	fake.On("container", "inspect").Returns(containerJSON(id, "running"), "", 0)
+	fake.On("rm").Returns("", "", 0)
+	fake.On("volume", "rm").Returns("", "", 0)
+	d := newTestAdapter(t, fake)
+
+	if err := d.Destroy(context.Background(), id); err != nil {
+		t.Fatalf("Destroy: %v", err)
+	}
+	want := []string{
+		"container inspect kenv-" + id,
+		"rm --force --volumes 3014373ad893a586beace9b91c0aa303b1aeba3385d23fb953d270d43288e06f",
+		"volume rm kenv-" + id + "-data",
+	}
+	if diff := cmp.Diff(want, fake.Commands()); diff != "" {
+		t.Errorf("engine calls mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestDestroyForeignContainerFallsBackToLabels(t *testing.T) {
+	t.Parallel()
+	const id = "abcdabcdabcd"
+	foreign := strings.Replace(containerJSON(id, "running"), `"kenv.managed": "true"`, `"kenv.managed": "no"`, 1)
+	fake := dockerclitest.New()
+	fake.On("container", "inspect").Returns(foreign, "", 0)
+	fake.On("ps").Returns("", "", 0)
+	fake.On("volume", "ls").Returns("", "", 0)
+	d := newTestAdapter(t, fake)
+
+	if err := d.Destroy(context.Background(), id); err != nil {
+		t.Fatalf("Destroy: %v", err)
+	}
+	for _, c := range fake.Commands() {
+		if strings.HasPrefix(c, "rm ") || strings.HasPrefix(c, "volume rm") {
+			t.Errorf("Destroy removed %q from a container without kenv's labels", c)
+		}
 	}
 }
 

@@ -343,12 +343,13 @@ func TestContractDestroyToleratesVanishedContainer(t *testing.T) {
 		// Without --force, as in parse/testdata.
 		{"docker exits 1", "Error: No such container: kenv-" + id + "\n", 1, false},
 		{"podman exits 1", `Error: no container with name or ID "kenv-` + id + `" found: no such container` + "\n", 1, false},
-		{"other failure", "Error response from daemon: removal of container kenv-" + id + " is already in progress\n", 1, true},
+		{"other failure", "Error response from daemon: driver \"overlay2\" failed to remove root filesystem: device or resource busy\n", 1, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			fake := dockerclitest.New()
+			fake.On("container", "inspect").Returns("[]", "Error: No such object: kenv-"+id+"\n", 1)
 			fake.On("ps").Returns("3014373ad893\n", "", 0)
 			fake.On("volume", "ls").Returns("", "", 0)
 			fake.On("rm").Returns("", tt.stderr, tt.exitCode)

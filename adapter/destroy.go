@@ -2,6 +2,7 @@ package adapter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -17,11 +18,46 @@ import (
 // lacks them, and it succeeds when they are already gone, which makes it
 // safe to repeat and to call on a half-created environment. Snapshot images
 // are kept.
+//
+// An environment whose container exists costs three engine calls: an inspect
+// of the container by name, whose labels prove it is kenv's and whose mounts
+// name its volumes, then the two removals. Without the container, Destroy
+// lists containers and volumes by label instead.
 func (d *Docker) Destroy(ctx context.Context, envID string) error {
 	if err := validateEnvID("destroy", envID); err != nil {
 		return err
 	}
 	c := call{op: "destroy", envID: envID}
+
+	ctr, err := d.inspectContainer(ctx, c, envID)
+	switch {
+	case err == nil:
+		return d.removeEnv(ctx, c, []string{ctr.ID}, mountedVolumes(envID, ctr))
+	case errors.Is(err, ErrEnvNotFound):
+		return d.destroyByLabel(ctx, c)
+	default:
+		return err
+	}
+}
+
+// mountedVolumes returns the names of the environment's own volumes among
+// the container's mounts: those named kenv-<env id>-<name>.
+func mountedVolumes(envID string, ctr parse.Container) []string {
+	prefix := volumeName(envID, "")
+	var out []string
+	for _, m := range ctr.Mounts {
+		if m.Type == "volume" && strings.HasPrefix(m.Name, prefix) {
+			out = append(out, m.Name)
+		}
+	}
+	return out
+}
+
+// destroyByLabel removes what carries the environment's labels when its
+// container cannot be inspected by name: a half-created environment, or
+// one whose container is already gone.
+func (d *Docker) destroyByLabel(ctx context.Context, c call) error {
+	envID := c.envID
 	filters := []string{managedFilter, envFilter(envID)}
 
 	// Listing containers and volumes are independent, so they run together.
@@ -40,7 +76,12 @@ func (d *Docker) Destroy(ctx context.Context, envID string) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
+	return d.removeEnv(ctx, c, containers, volumes)
+}
 
+// removeEnv removes the containers, then the volumes, of one environment.
+func (d *Docker) removeEnv(ctx context.Context, c call, containers, volumes []string) error {
+	envID := c.envID
 	if len(containers) > 0 {
 		rc := c
 		rc.kind = kindRemove

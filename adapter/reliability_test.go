@@ -276,6 +276,9 @@ func TestEngineTimeoutPerCallKind(t *testing.T) {
 			tt.setup(fake)
 			fake.On("rm").Returns("", "", 0)
 			fake.On("volume", "rm").Returns("", "", 0)
+			// Destroy inspects the container first; without one it lists by
+			// label, which the destroy cases delay.
+			fake.On("container", "inspect").Returns("[]", "Error: No such object: kenv-"+testEnvID+"\n", 1)
 			d, err := New(Options{Executor: fake, Timeouts: timeouts, NoOwner: true})
 			if err != nil {
 				t.Fatal(err)

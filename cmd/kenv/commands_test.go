@@ -119,6 +119,11 @@ func TestLsDaemonUnreachableJSON(t *testing.T) {
 // volume of an environment whose container is gone, and the destroy calls.
 func (tc *testCLI) onGC(t *testing.T) {
 	t.Helper()
+	// Destroy inspects each container by name first; these answers send it
+	// down the path that lists by label, which the rules below script.
+	for _, id := range []string{oldEnvID, exitedEnvID, orphanEnvID} {
+		tc.fake.On("container", "inspect", "kenv-"+id).Returns("[]", "Error: No such object: kenv-"+id+"\n", 1)
+	}
 	tc.onListing(t)
 	tc.fake.On("volume", "ls", "--quiet", "--filter", managedLabel).Times(1).
 		Returns("kenv-"+orphanEnvID+"-data\n", "", 0)
@@ -201,6 +206,7 @@ func TestGCInvalidOlderThan(t *testing.T) {
 
 func TestDestroy(t *testing.T) {
 	tc := newTestCLI()
+	tc.fake.On("container", "inspect").Returns("[]", "Error: No such object: kenv-"+testEnvID+"\n", 1)
 	tc.fake.On("ps").Containing("label=kenv.env="+testEnvID).Returns("cid-1\n", "", 0)
 	tc.fake.On("volume", "ls").Containing("label=kenv.env="+testEnvID).Returns("kenv-"+testEnvID+"-data\n", "", 0)
 	tc.fake.On("ps").Returns("", "", 0)
@@ -225,6 +231,7 @@ func TestDestroy(t *testing.T) {
 
 func TestDestroyJSON(t *testing.T) {
 	tc := newTestCLI()
+	tc.fake.On("container", "inspect").Returns("[]", "Error: No such object: kenv-"+testEnvID+"\n", 1)
 	tc.fake.On("ps").Returns("", "", 0)
 	tc.fake.On("volume", "ls").Returns("", "", 0)
 
