@@ -321,6 +321,10 @@ func TestE2ECLITerminatedProvisionCleansUp(t *testing.T) {
 		case code == 0:
 			// Provision finished before the signal.
 			e.mustKenv(0, "destroy", strings.TrimSpace(stdout.String()))
+		case code == -1 && delay < 100*time.Millisecond:
+			// On a loaded machine the signal can arrive before kenv has
+			// installed its handler, and then the default action ends it.
+			// Whatever it created by then is checked for below.
 		case code != exitInterrupted:
 			t.Errorf("provision stopped by SIGTERM after %s: exit %d, want %d", delay, code, exitInterrupted)
 		}
