@@ -251,7 +251,7 @@ func (d *Docker) run(ctx context.Context, c call) (dockercli.Result, error) {
 			Code:    CodeEngineTimeout,
 			Op:      c.op,
 			EnvID:   c.envID,
-			Message: fmt.Sprintf("the engine did not respond to %q within %s; check that the daemon is healthy, or raise the timeout", firstWords(c.cmd.Args), limit),
+			Message: fmt.Sprintf("the engine did not respond to %q within %s; check that the daemon is healthy, or raise the timeout", dockercli.CommandName(c.cmd.Args), limit),
 			Meta:    map[string]string{"timeout": limit.String()},
 			Err:     err,
 		}
@@ -316,18 +316,6 @@ func (d *Docker) engineError(c call, res dockercli.Result, notFound bool, what s
 		}
 	}
 	return e
-}
-
-// firstWords names an engine command by its subcommand words.
-func firstWords(args []string) string {
-	var words []string
-	for _, a := range args {
-		if strings.HasPrefix(a, "-") || len(words) == 2 {
-			break
-		}
-		words = append(words, a)
-	}
-	return strings.Join(words, " ")
 }
 
 // redactArgv hides the values of --env arguments in a copy of args.

@@ -1698,7 +1698,7 @@ wait:
 			}
 			argv := engineCallArgv(line)
 			if argv != "" {
-				last = firstWords(strings.Fields(argv))
+				last = dockercli.CommandName(strings.Fields(argv))
 			}
 			if line == "op "+r.mode {
 				seenOp = true
@@ -1717,7 +1717,7 @@ wait:
 	cmd.Process.Kill()
 	for line := range lines {
 		if argv := engineCallArgv(line); argv != "" {
-			last = firstWords(strings.Fields(argv))
+			last = dockercli.CommandName(strings.Fields(argv))
 		}
 	}
 	cmd.Wait()

@@ -248,3 +248,17 @@ func sortedKeys(m map[string]string) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// CommandName names an engine command by its leading subcommand words, at
+// most two ("container inspect"), for messages. It stops at the first flag,
+// so it never includes environment values or user data.
+func CommandName(args []string) string {
+	var words []string
+	for _, a := range args {
+		if a == "" || strings.HasPrefix(a, "-") || len(words) == 2 {
+			break
+		}
+		words = append(words, a)
+	}
+	return strings.Join(words, " ")
+}

@@ -136,7 +136,7 @@ func (e *OSExecutor) Run(ctx context.Context, cmd Command) (Result, error) {
 	}
 
 	if ctxErr := ctx.Err(); ctxErr != nil && runErr != nil {
-		return res, fmt.Errorf("engine client %s %s: %w", e.Binary, firstArgs(cmd.Args), ctxErr)
+		return res, fmt.Errorf("engine client %s %s: %w", e.Binary, CommandName(cmd.Args), ctxErr)
 	}
 
 	var exitErr *exec.ExitError
@@ -154,23 +154,6 @@ func (e *OSExecutor) Run(ctx context.Context, cmd Command) (Result, error) {
 	default:
 		// Copying stdin or output failed, for example because a caller's
 		// writer returned an error.
-		return res, fmt.Errorf("engine client %s %s: %w", e.Binary, firstArgs(cmd.Args), runErr)
+		return res, fmt.Errorf("engine client %s %s: %w", e.Binary, CommandName(cmd.Args), runErr)
 	}
-}
-
-// firstArgs names a command for error messages by its leading words, which
-// never carry environment values or user data.
-func firstArgs(args []string) string {
-	n := 0
-	for n < len(args) && n < 2 && len(args[n]) > 0 && args[n][0] != '-' {
-		n++
-	}
-	out := ""
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			out += " "
-		}
-		out += args[i]
-	}
-	return out
 }

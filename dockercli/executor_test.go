@@ -175,7 +175,7 @@ func TestOSExecutorOrphanHoldingStdout(t *testing.T) {
 	}
 }
 
-func TestFirstArgs(t *testing.T) {
+func TestCommandName(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
@@ -187,8 +187,8 @@ func TestFirstArgs(t *testing.T) {
 		{"empty", nil, ""},
 	}
 	for _, tt := range tests {
-		if got := firstArgs(tt.args); got != tt.want {
-			t.Errorf("%s: firstArgs(%q) = %q, want %q", tt.name, tt.args, got, tt.want)
+		if got := CommandName(tt.args); got != tt.want {
+			t.Errorf("%s: CommandName(%q) = %q, want %q", tt.name, tt.args, got, tt.want)
 		}
 	}
 }
