@@ -92,7 +92,7 @@ type Docker struct {
 	newID    func() string
 
 	// clientEnv is the engine client's environment when the executor sets
-	// one, so the socket guard also knows the daemon it names.
+	// one, so the socket guard also checks the daemon socket it names.
 	clientEnv []string
 
 	// self is the calling process as an Owner, or nil when owners are off
@@ -289,17 +289,17 @@ func opCode(op string) Code {
 	return CodeEngineFailed
 }
 
-// engineError turns a failed engine command into an *Error. The failure is
-// classified from the exit code and stderr: an unreachable daemon gives
-// DOCKER_UNAVAILABLE and a missing object ENV_NOT_FOUND when notFound is
-// true; everything else gets the op's code with message what.
-func (d *Docker) engineError(c call, res dockercli.Result, notFound bool, what string) *Error {
+// engineError turns a failed engine command into an *Error, classified from
+// its exit code and stderr. An unreachable daemon gives DOCKER_UNAVAILABLE,
+// and a missing object gives ENV_NOT_FOUND when notFound is true. Any other
+// failure gets the op's code, with message as its message.
+func (d *Docker) engineError(c call, res dockercli.Result, notFound bool, message string) *Error {
 	stderr := redact(trimStderr(res.Stderr), c.secrets)
 	e := &Error{
 		Code:    opCode(c.op),
 		Op:      c.op,
 		EnvID:   c.envID,
-		Message: what,
+		Message: message,
 		Meta: map[string]string{
 			"exit_code": strconv.Itoa(res.ExitCode),
 			"stderr":    stderr,

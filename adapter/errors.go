@@ -13,7 +13,7 @@ type Code string
 // The error codes.
 const (
 	// CodeDockerUnavailable: the engine binary is missing or its daemon does
-	// not answer.
+	// not respond.
 	CodeDockerUnavailable Code = "DOCKER_UNAVAILABLE"
 	// CodeEngineTimeout: the engine accepted the call but did not finish it
 	// within the deadline.
@@ -53,7 +53,7 @@ type Error struct {
 	Op    string // the operation: "provision", "exec", "logs", "snapshot", "destroy", "list", "version"
 	EnvID string // empty when the error is not about one environment
 
-	// Message says what failed and what to do next, in lowercase.
+	// Message states what failed and what to do next, in lowercase.
 	Message string
 
 	// Meta carries details: "exit_code" and "stderr" (trimmed) of the

@@ -23,7 +23,7 @@ const execMarker = "KENV_EXEC_ID"
 // kills every process whose initial environment holds the marker, and
 // repeats until a pass finds none, so children forked during a pass die in
 // the next. It prints how many processes it killed. It needs sh, grep and
-// kill, which busybox and every distribution image have.
+// kill, which busybox and the common distribution images have.
 const killScript = `m="` + execMarker + `=$1"; n=0; i=0
 while [ $i -lt 20 ]; do
   found=0
@@ -119,7 +119,7 @@ func (d *Docker) Exec(ctx context.Context, envID string, req ExecRequest) (ExecR
 		}
 		if errors.Is(killErr, ErrEngineTimeout) {
 			// The engine did not respond to the kill either, so it may
-			// never have run the command: say that, not that it ran long.
+			// never have run the command. Report that, not a long run.
 			return result, killErr
 		}
 		te := &Error{
@@ -179,9 +179,9 @@ const sigkillExit = 137
 // oomCountScript prints the memory cgroup's counters on cgroup v2 and v1.
 const oomCountScript = `cat /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null; true`
 
-// explainKill distinguishes the causes of a SIGKILL: when the environment
-// itself stopped (killed, or out of memory in its main process) Exec returns
-// ErrEnvNotRunning naming the state; when it still runs and its memory cgroup
+// explainKill distinguishes the causes of a SIGKILL. When the environment
+// itself stopped (killed, or out of memory in its main process), Exec returns
+// ErrEnvNotRunning naming the state. When it still runs and its memory cgroup
 // counts an OOM kill, the result is marked OOMKilled.
 func (d *Docker) explainKill(ctx context.Context, envID string, result ExecResult) (ExecResult, error) {
 	c := call{op: "exec", envID: envID}

@@ -159,7 +159,7 @@ func (d *Docker) labels(envID string, owner *Owner) map[string]string {
 	return labels
 }
 
-// ensureImage inspects the image and pulls it when the policy asks.
+// ensureImage inspects the image and pulls it when the pull policy requires.
 func (d *Docker) ensureImage(ctx context.Context, c call, plan runPlan) error {
 	present := false
 	if plan.pull != PullAlways {
@@ -214,9 +214,9 @@ func (d *Docker) ensureImage(ctx context.Context, c call, plan runPlan) error {
 // cleanupProvision removes the container and volumes of a failed provision.
 // It runs under its own deadline so that a canceled ctx still cleans up. A
 // canceled `run` or `volume create` may still complete in the daemon after
-// the client was killed, and `run --mount` recreates a removed volume,
-// without labels, while it starts; so the removal repeats until neither the
-// container nor any of the volumes exists, for at most cleanupRounds rounds.
+// the client was killed. Also, `run --mount` recreates a removed volume,
+// without labels, while it starts. So the removal repeats, for at most
+// cleanupRounds rounds, until neither the container nor any volume exists.
 func (d *Docker) cleanupProvision(ctx context.Context, envID string, volumes []string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
@@ -256,8 +256,8 @@ func (d *Docker) cleanupProvision(ctx context.Context, envID string, volumes []s
 	}
 }
 
-// engineGone reports whether err says the engine is down or does not
-// respond, when repeating a cleanup step only adds delay.
+// engineGone reports whether err means the engine is down or does not
+// respond, in which case repeating a cleanup step only adds delay.
 func engineGone(err error) bool {
 	return errors.Is(err, ErrEngineTimeout) || errors.Is(err, ErrDockerUnavailable)
 }

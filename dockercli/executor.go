@@ -38,7 +38,7 @@ type Command struct {
 	Env []string
 }
 
-// Result is what a finished client process left behind. It is returned also
+// Result is the output and exit code of a finished client process. It is returned also
 // when the command failed, so callers can classify the failure.
 type Result struct {
 	Stdout   []byte

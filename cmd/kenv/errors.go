@@ -86,7 +86,7 @@ func (s *session) reportError(ctx context.Context, err error, args []string) int
 
 // asKenvError returns err as an *adapter.Error. When gc or destroy joined
 // one error per environment, the first one decides the code and the message
-// says how many failed.
+// states how many failed.
 func asKenvError(err error) *adapter.Error {
 	var e *adapter.Error
 	if errors.As(err, &e) {

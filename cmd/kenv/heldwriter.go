@@ -11,7 +11,7 @@ import (
 // until more output follows, holdTime passes or the command ends. When the
 // engine fails to start a command (missing environment, missing program), its
 // whole output is one line of the engine's own wording, which kenv replaces
-// with its error: Discard drops the held line then, so it is not printed
+// with its error. Discard then drops the held line, so it is not printed
 // twice.
 type heldWriter struct {
 	mu      sync.Mutex

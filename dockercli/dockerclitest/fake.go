@@ -22,7 +22,7 @@ type Call struct {
 	Env   []string
 }
 
-// Rule answers the commands whose argv starts with its prefix.
+// Rule scripts the result of the commands whose argv starts with its prefix.
 type Rule struct {
 	prefix   []string
 	contains []string
@@ -36,7 +36,7 @@ type Rule struct {
 	used     int
 }
 
-// Returns sets the output and exit code the rule answers with.
+// Returns sets the output and exit code the rule returns.
 func (r *Rule) Returns(stdout, stderr string, exitCode int) *Rule {
 	r.stdout, r.stderr, r.exitCode = stdout, stderr, exitCode
 	return r
@@ -48,7 +48,7 @@ func (r *Rule) Fails(err error) *Rule {
 	return r
 }
 
-// Delays makes the rule wait d before answering, or until ctx ends, in which
+// Delays makes the rule wait d before it returns, or until ctx ends, in which
 // case Run returns ctx's error as the real executor does.
 func (r *Rule) Delays(d time.Duration) *Rule {
 	r.delay = d
